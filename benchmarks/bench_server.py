@@ -1,0 +1,619 @@
+#!/usr/bin/env python3
+"""Emulator vs bare aiohttp: requests/s and server CPU time per request, in one run.
+
+The same generateContent request is served by (a) the emulator and (b) a bare aiohttp handler that
+returns a fixed, realistic generateContent body. The difference is what the emulator's pipeline
+(routing, auth, validation, backend, encoding) costs on top of aiohttp itself. Each server runs in
+its own subprocess so its CPU time can be read from ``/proc/<pid>/stat``; that per-request CPU cost
+is the load-independent figure, requests/s the one the target in the issue is stated in:
+
+    the emulator reaches at least 60% of the bare handler's requests/s at concurrency 8 (strict).
+
+Usage::
+
+    python benchmarks/bench_server.py [--duration 5] [--concurrency 1,8,64]
+        [--client auto|wrk|python] [--lenient] [--check] [--profile DIR]
+
+The load comes from ``wrk`` when it is on PATH (a small Lua script adds the POST body, headers and a
+count of non-200 answers), otherwise from Python worker processes speaking keep-alive HTTP/1.1 over
+raw asyncio streams. The exit status is 0 unless ``--check`` is given and the target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+PATH = "/v1beta/models/gemini-2.5-flash:generateContent"
+API_KEY = "bench"
+TARGET_CONCURRENCY = 8
+TARGET_RATIO = 0.60
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# A 3-turn chat with a system instruction, shaped the way google-genai (Python) sends it: camelCase
+# at the top, ``topK`` as a float, and ``thinkingConfig`` with snake_case keys.
+REQUEST: dict[str, Any] = {
+    "contents": [
+        {
+            "role": "user",
+            "parts": [
+                {
+                    "text": "I'm planning a four-day trip to Lisbon in early October with my partner. We like "
+                    "walking, seafood and small museums, and we'd rather avoid the big tourist queues. "
+                    "Could you suggest how to split the days between neighbourhoods?"
+                }
+            ],
+        },
+        {
+            "role": "model",
+            "parts": [
+                {
+                    "text": "Here is one way to do it. Day 1: Baixa and Chiado, with an early start at the "
+                    "Santa Justa lift before the crowds. Day 2: Alfama and Graça, ending at a miradouro for "
+                    "sunset. Day 3: Belém, visiting the Jerónimos Monastery right at opening time and the "
+                    "MAAT in the afternoon. Day 4: a day trip to Sintra or a slower day in Príncipe Real and "
+                    "Campo de Ourique. Book fado in Alfama ahead of time."
+                }
+            ],
+        },
+        {
+            "role": "user",
+            "parts": [
+                {
+                    "text": "That sounds great. Which of those days would be the best for a long seafood "
+                    "lunch, and should we reserve or just walk in? Keep the answer short, please."
+                }
+            ],
+        },
+    ],
+    "systemInstruction": {
+        "role": "user",
+        "parts": [
+            {
+                "text": "You are a concise, friendly travel assistant. Answer in plain prose, at most "
+                "three short paragraphs, and never invent opening hours or prices."
+            }
+        ],
+    },
+    "generationConfig": {
+        "temperature": 0.7,
+        "topP": 0.95,
+        "topK": 20.0,
+        "maxOutputTokens": 1024,
+        "candidateCount": 1,
+        "thinkingConfig": {"include_thoughts": False, "thinking_budget": 512},
+    },
+}
+REQUEST_BODY = json.dumps(REQUEST).encode()
+
+# What the real service answers to such a request, pretty-printed the way it (and the emulator) does.
+FIXED_RESPONSE: dict[str, Any] = {
+    "candidates": [
+        {
+            "content": {
+                "parts": [
+                    {
+                        "text": "Day 3 in Belém is the natural fit: after the monastery and the MAAT you are a "
+                        "short tram ride from the riverside places in Belém and Algés, where grilled fish and "
+                        "clams are the speciality. Lunch there runs late, so aim for about 13:30.\n\nFor a "
+                        "weekday in early October you can usually walk in, but for a Saturday, or for one of "
+                        "the better-known marisqueiras, reserve a day or two ahead by phone."
+                    }
+                ],
+                "role": "model",
+            },
+            "finishReason": "STOP",
+            "index": 0,
+        }
+    ],
+    "usageMetadata": {
+        "promptTokenCount": 268,
+        "candidatesTokenCount": 92,
+        "totalTokenCount": 611,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 268}],
+        "thoughtsTokenCount": 251,
+    },
+    "modelVersion": "gemini-2.5-flash",
+    "responseId": "p9pDaYXvL6-ZvdIPz9CXqAk",
+}
+FIXED_BODY = (json.dumps(FIXED_RESPONSE, ensure_ascii=False, indent=2) + "\n").encode()
+
+SERVER_KINDS = ("bare", "emulator", "emulator-lenient")
+
+WRK_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["x-goog-api-key"] = "%(key)s"
+wrk.body = %(body)s
+
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  non200 = 0
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    non200 = non200 + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local bad = 0
+  for _, thread in ipairs(threads) do
+    bad = bad + thread:get("non200")
+  end
+  io.write(string.format("BENCH non200=%%d\\n", bad))
+end
+"""
+
+
+# --------------------------------------------------------------------------------------------------
+# Server side (runs in a child process)
+# --------------------------------------------------------------------------------------------------
+
+
+async def bare_handle(request: Any) -> Any:
+    """The baseline: read the body like any real handler must, answer with fixed bytes."""
+    from aiohttp import web
+
+    await request.read()
+    return web.Response(body=FIXED_BODY, content_type="application/json")
+
+
+def build_bare_app() -> Any:
+    from aiohttp import web
+
+    app = web.Application()
+    app.router.add_post(PATH, bare_handle)
+    return app
+
+
+async def start_server(kind: str) -> tuple[Any, int]:
+    """Starts the requested server on a free loopback port, access logging off for both."""
+    from aiohttp import web
+
+    if kind == "bare":
+        runner = web.AppRunner(build_bare_app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, HOST, 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return runner, port
+    from emulator import Settings, create_app
+    from emulator.server.runner import start_site
+
+    app = create_app(Settings(host=HOST, port=0, lenient=kind == "emulator-lenient"))
+    runner, url = await start_site(app, HOST, 0, access_log=False)
+    return runner, int(url.rsplit(":", 1)[1])
+
+
+def watch_parent(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Stops the server when stdin closes, i.e. when the benchmark exits, however it exits.
+
+    A reader callback on fd 0, not a thread blocked in ``sys.stdin.read()``: such a thread makes
+    the interpreter abort at shutdown while it holds the buffered reader's lock.
+    """
+
+    def readable() -> None:
+        if not os.read(0, 4096):
+            loop.remove_reader(0)
+            stop.set()
+
+    loop.add_reader(0, readable)
+
+
+async def serve_main(kind: str) -> None:
+    """Child entry point: serve, print ``READY <port>``, run until SIGTERM/SIGINT or stdin EOF."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    watch_parent(loop, stop)
+    runner, port = await start_server(kind)
+    print(f"READY {port}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def run_server_child(kind: str) -> None:
+    """Runs the server, under cProfile when BENCH_PROFILE names an output file (for hot spots)."""
+    profile_path = os.environ.get("BENCH_PROFILE")
+    if not profile_path:
+        asyncio.run(serve_main(kind))
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        asyncio.run(serve_main(kind))
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Python load generator (fallback when wrk is missing; runs in worker processes)
+# --------------------------------------------------------------------------------------------------
+
+
+def raw_request(port: int) -> bytes:
+    """The whole HTTP/1.1 request, built once: the client must cost as little as possible."""
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+        f"x-goog-api-key: {API_KEY}\r\nContent-Length: {len(REQUEST_BODY)}\r\n\r\n"
+    )
+    return head.encode() + REQUEST_BODY
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    """Reads one response (Content-Length or chunked) off a keep-alive connection; returns its status."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    lower = head.lower()
+    at = lower.find(b"\r\ncontent-length:")
+    if at >= 0:
+        end = lower.index(b"\r\n", at + 2)
+        await reader.readexactly(int(lower[at + 17 : end]))
+        return status
+    if b"transfer-encoding: chunked" in lower:
+        while True:
+            size = int((await reader.readuntil(b"\r\n"))[:-2].split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                return status
+    raise ConnectionError("response without length")
+
+
+async def connection_loop(port: int, deadline: float, counts: dict[int, int], request: bytes) -> None:
+    """One keep-alive connection sending requests back to back until the deadline."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        while time.perf_counter() < deadline:
+            writer.write(request)
+            try:
+                status = await read_response(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                counts[-1] = counts.get(-1, 0) + 1
+                writer.close()
+                reader, writer = await asyncio.open_connection(HOST, port)
+                continue
+            counts[status] = counts.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def worker_main(port: int, connections: int, duration: float) -> dict[str, Any]:
+    """Runs ``connections`` loops for ``duration`` seconds and reports counts by status."""
+    counts: dict[int, int] = {}
+    request = raw_request(port)
+    start = time.perf_counter()
+    await asyncio.gather(*(connection_loop(port, start + duration, counts, request) for _ in range(connections)))
+    return {"elapsed": time.perf_counter() - start, "counts": counts}
+
+
+# --------------------------------------------------------------------------------------------------
+# Parent: servers, measurements, report
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """A server child process and the port it bound."""
+
+    kind: str
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the server process (all threads), from /proc: no extra dependency."""
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+@dataclass
+class Load:
+    """What a load generator saw in one measurement window."""
+
+    requests: int
+    elapsed: float
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """One server at one concurrency."""
+
+    kind: str
+    concurrency: int
+    load: Load
+    server_cpu: float
+    client_cpu: float
+
+    @property
+    def rps(self) -> float:
+        return self.load.requests / self.load.elapsed if self.load.elapsed else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu / self.load.requests * 1e6 if self.load.requests else float("nan")
+
+
+def start_server_process(kind: str, profile_dir: Path | None) -> Server:
+    """Spawns this script in ``--serve`` mode and waits for the port it bound."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEMINI_EMULATOR_")}
+    if profile_dir is not None and kind != "bare":
+        env["BENCH_PROFILE"] = str(profile_dir / f"{kind}.prof")
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", kind],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order.
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().decode().strip()
+    if not line.startswith("READY "):
+        process.kill()
+        raise RuntimeError(f"{kind} server did not start (exit {process.wait()}); see its stderr above")
+    return Server(kind, process, int(line.split()[1]))
+
+
+def stop_servers(servers: list[Server]) -> None:
+    """SIGTERM (lets a profiled child write its stats), then SIGKILL if it lingers."""
+    for server in servers:
+        if server.process.poll() is None:
+            server.process.send_signal(signal.SIGTERM)
+    for server in servers:
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+def sanity_check(server: Server) -> tuple[int, int]:
+    """One request before measuring: the benchmark is meaningless if the answer is not a 200."""
+    request = urllib.request.Request(
+        f"http://{HOST}:{server.port}{PATH}",
+        data=REQUEST_BODY,
+        headers={"Content-Type": "application/json", "x-goog-api-key": API_KEY},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        body, status = exc.read(), exc.code
+    if status != 200:
+        print(
+            f"{server.kind} answered HTTP {status} to the benchmark request:\n{body[:800].decode(errors='replace')}",
+            file=sys.stderr,
+        )
+    return status, len(body)
+
+
+def children_cpu() -> float:
+    """CPU of reaped children: the load generator's cost, to show whether it was the bottleneck."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_wrk(port: int, concurrency: int, duration: float, lua: Path) -> Load:
+    """One wrk run (one thread: the Python server can use only one core, wrk gets the other)."""
+    cmd = [
+        "wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
+        "-s", str(lua), f"http://{HOST}:{port}{PATH}",
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)\b", out)
+    if total is None:
+        raise RuntimeError(f"cannot parse wrk output:\n{out}")
+    scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[total.group(3)]
+    errors: dict[str, int] = {}
+    non200 = re.search(r"BENCH non200=(\d+)", out)
+    if non200 and int(non200.group(1)):
+        errors["non-200"] = int(non200.group(1))
+    sockets = re.search(r"Socket errors: (.*)", out)
+    if sockets:
+        errors["socket"] = sum(int(n) for n in re.findall(r"\d+", sockets.group(1)))
+    return Load(int(total.group(1)), float(total.group(2)) * scale, errors)
+
+
+def run_python_client(port: int, concurrency: int, duration: float, processes: int) -> Load:
+    """Splits the connections over worker processes (so the client spreads over both cores)."""
+    processes = max(1, min(processes, concurrency))
+    shares = [concurrency // processes + (i < concurrency % processes) for i in range(processes)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", str(port), str(share), str(duration)], stdout=subprocess.PIPE
+        )
+        for share in shares
+    ]
+    try:
+        reports = [json.loads(w.communicate()[0]) for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    requests, errors = 0, {}
+    for report in reports:
+        for status, n in report["counts"].items():
+            if status == "200":
+                requests += n
+            else:
+                key = "connection" if status == "-1" else f"HTTP {status}"
+                errors[key] = errors.get(key, 0) + n
+    elapsed = max(r["elapsed"] for r in reports)
+    return Load(requests + sum(errors.values()), elapsed, errors)
+
+
+def measure(server: Server, concurrency: int, duration: float, client: str, lua: Path, procs: int) -> Result:
+    """Server CPU and client CPU around one load run."""
+    cpu0, client0 = server.cpu_seconds(), children_cpu()
+    if client == "wrk":
+        load = run_wrk(server.port, concurrency, duration, lua)
+    else:
+        load = run_python_client(server.port, concurrency, duration, procs)
+    return Result(server.kind, concurrency, load, server.cpu_seconds() - cpu0, children_cpu() - client0)
+
+
+def choose_client(requested: str) -> str:
+    if requested == "auto":
+        return "wrk" if shutil.which("wrk") else "python"
+    if requested == "wrk" and not shutil.which("wrk"):
+        sys.exit("wrk is not on PATH (apt-get install -y wrk), or use --client python")
+    return requested
+
+
+def write_lua(directory: Path) -> Path:
+    lua = directory / "post.lua"
+    # A Lua long string keeps the JSON body verbatim.
+    lua.write_text(WRK_LUA % {"key": API_KEY, "body": "[==[" + REQUEST_BODY.decode() + "]==]"})
+    return lua
+
+
+def print_table(results: list[Result]) -> None:
+    """Per-server figures, then emulator/bare ratios per concurrency."""
+    print()
+    header = (
+        f"{'server':<18} {'conc':>4} {'requests':>9} {'req/s':>9} {'errors':>7} "
+        f"{'CPU us/req':>10} {'server CPU':>10} {'client CPU':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        errs = sum(r.load.errors.values())
+        print(
+            f"{r.kind:<18} {r.concurrency:>4} {r.load.requests:>9} {r.rps:>9.0f} {errs:>7} "
+            f"{r.cpu_us_per_request:>10.0f} {r.server_cpu / r.load.elapsed:>10.0%} "
+            f"{r.client_cpu / r.load.elapsed:>10.0%}"
+        )
+    print("(server/client CPU: share of one core over the window; one core = 100%)")
+    for r in results:
+        if r.load.errors:
+            print(f"ERRORS {r.kind} c={r.concurrency}: {r.load.errors}")
+    print()
+    print(f"{'conc':>4} {'req/s emulator/bare':>20} {'CPU/req bare/emulator':>22}")
+    for conc, bare, emu in pairs(results):
+        print(f"{conc:>4} {emu.rps / bare.rps:>20.2f} {bare.cpu_us_per_request / emu.cpu_us_per_request:>22.2f}")
+
+
+def pairs(results: list[Result]) -> list[tuple[int, Result, Result]]:
+    """(concurrency, bare, emulator) for each concurrency measured."""
+    out = []
+    for bare in (r for r in results if r.kind == "bare"):
+        emu = next(r for r in results if r.kind != "bare" and r.concurrency == bare.concurrency)
+        out.append((bare.concurrency, bare, emu))
+    return out
+
+
+def verdict(results: list[Result]) -> bool | None:
+    """Prints the target line; None when concurrency 8 was not measured."""
+    for conc, bare, emu in pairs(results):
+        if conc == TARGET_CONCURRENCY:
+            ratio = emu.rps / bare.rps if bare.rps else 0.0
+            ok = ratio >= TARGET_RATIO
+            print(
+                f"ratio at concurrency {conc}: {ratio:.2f} (target >= {TARGET_RATIO:.2f}): {'PASS' if ok else 'FAIL'}"
+            )
+            return ok
+    print(f"ratio at concurrency {TARGET_CONCURRENCY}: not measured (target >= {TARGET_RATIO:.2f})")
+    return None
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement (default 5)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per server (default 1)")
+    parser.add_argument("--concurrency", default="1,8,64", help="comma-separated list (default 1,8,64)")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--client-procs", type=int, default=2, help="python client worker processes (default 2)")
+    parser.add_argument("--lenient", action="store_true", help="emulator with lenient validation")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
+    parser.add_argument("--profile", type=Path, help="cProfile the emulator process; writes DIR/<kind>.prof")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    client = choose_client(args.client)
+    emulator_kind = "emulator-lenient" if args.lenient else "emulator"
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    servers: list[Server] = []
+    results: list[Result] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            lua = write_lua(Path(tmp))
+            for kind in ("bare", emulator_kind):
+                servers.append(start_server_process(kind, args.profile))
+            print(
+                f"client: {client}; duration {args.duration:g}s per run; cores: {os.cpu_count()}; "
+                f"python {sys.version.split()[0]}"
+            )
+            checks = [sanity_check(s) for s in servers]
+            print(
+                f"request body {len(REQUEST_BODY)} B; "
+                + "; ".join(
+                    f"{s.kind} response HTTP {status}, {size} B"
+                    for s, (status, size) in zip(servers, checks, strict=True)
+                )
+            )
+            if any(status != 200 for status, _ in checks):
+                print("not measuring: every answer must be HTTP 200", file=sys.stderr)
+                return 2
+            for server in servers:  # warm-up: imports, caches, the first connections
+                measure(server, TARGET_CONCURRENCY, args.warmup, client, lua, args.client_procs)
+            for conc in levels:  # interleaved so drift (thermal, neighbours) hits both alike
+                for server in servers:
+                    results.append(measure(server, conc, args.duration, client, lua, args.client_procs))
+                    r = results[-1]
+                    print(f"  {r.kind} c={conc}: {r.rps:.0f} req/s, {r.cpu_us_per_request:.0f} us CPU/req", flush=True)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    finally:
+        stop_servers(servers)
+    print_table(results)
+    ok = verdict(results)
+    if args.profile:
+        print(
+            f"profile written to {args.profile}/{emulator_kind}.prof (python -m pstats, or: sort cumulative / tottime)"
+        )
+    return 1 if args.check and not ok else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "--serve":
+        run_server_child(sys.argv[2])
+    elif len(sys.argv) >= 5 and sys.argv[1] == "--worker":
+        report = asyncio.run(worker_main(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
+        print(json.dumps(report))
+    else:
+        sys.exit(main(sys.argv[1:]))

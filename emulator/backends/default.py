@@ -1,0 +1,226 @@
+"""The zero-config model: plausible, deterministic answers derived from the request itself.
+
+Same request in, same answer out (across processes): every choice is drawn from a random
+generator seeded by a digest of the canonical request, the model and the configured seed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..wire import tokens
+from .base import Call, Method, Reply, StreamReply
+from .schema_values import value_for_schema
+
+_SENTENCES = (
+    "This answer comes from gemini-emulator, so it is the same every time you ask.",
+    "Nothing here was produced by a real model, and no network was used.",
+    "The words are chosen from the request, which keeps tests repeatable.",
+    "Change the prompt or the configuration and the answer changes with it.",
+    "Token counts follow a simple documented rule, so usage figures add up.",
+    "Streaming splits this text into several chunks that share one response id.",
+    "Scripted scenarios and recorded cassettes can replace this default reply.",
+    "A longer prompt does not make a longer answer, but a smaller token limit makes a shorter one.",
+)
+_THOUGHT = "**Considering the request**\n\nI read the conversation and decided how to answer it deterministically."
+CHUNK_TOKENS = 8
+
+
+def digest(call: Call, salt: int = 0) -> bytes:
+    """A stable fingerprint of what was asked, independent of field casing, key order or streaming."""
+    canonical = json.dumps(call.body, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{salt}|{call.model.name}|{canonical}".encode()).digest()
+
+
+def response_id(seed: bytes) -> str:
+    return base64.urlsafe_b64encode(seed[:16]).decode().rstrip("=")[:22]
+
+
+def last_user_text(contents: list[dict[str, Any]]) -> str:
+    for content in reversed(contents):
+        if content.get("role", "user") == "user":
+            texts = [p["text"] for p in content.get("parts", ()) if "text" in p and not p.get("thought")]
+            if texts:
+                return " ".join(texts)
+    return ""
+
+
+def _function_results(contents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not contents or contents[-1].get("role", "user") != "user":
+        return []
+    return [p["functionResponse"] for p in contents[-1].get("parts", ()) if "functionResponse" in p]
+
+
+def _prose(call: Call, rng: random.Random) -> str:
+    contents = call.body.get("contents", [])
+    results = _function_results(contents)
+    if results:
+        found = "; ".join(
+            f"{r.get('name', 'the function')} returned {json.dumps(r.get('response', {}), ensure_ascii=False)}"
+            for r in results
+        )
+        return f"Here is what the tools told me: {found}."
+    prompt = " ".join(last_user_text(contents).split())
+    topic = prompt if len(prompt) <= 80 else prompt[:77] + "..."
+    opening = f'You said: "{topic}".' if topic else "You sent no text."
+    return " ".join([opening, *rng.sample(_SENTENCES, 3)])
+
+
+def _structured(call: Call, config: dict[str, Any], seed: bytes, hint: str) -> str:
+    if "responseJsonSchema" in config:
+        value = value_for_schema(config["responseJsonSchema"], seed=seed, json_schema=True, hint=hint)
+    elif "responseSchema" in config:
+        value = value_for_schema(config["responseSchema"], seed=seed, hint=hint)
+    else:
+        value = {"response": hint}
+    if config.get("responseMimeType") == "text/x.enum" and isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+class Candidate:
+    """One candidate's final text and why it ended, before it is framed as a response."""
+
+    def __init__(self, text: str, finish: str, thought: str | None) -> None:
+        self.text, self.finish, self.thought = text, finish, thought
+
+    @classmethod
+    def generate(cls, call: Call, seed: bytes, index: int) -> Candidate:
+        config = call.body.get("generationConfig", {})
+        rng = random.Random(seed + bytes([index]))
+        prose = _prose(call, rng)
+        if config.get("responseMimeType") in ("application/json", "text/x.enum"):
+            text = _structured(call, config, seed + bytes([index]), prose)
+        else:
+            text = prose if index == 0 else f"{prose} (Candidate {index + 1}.)"
+        finish = "STOP"
+        for stop in config.get("stopSequences", ()):
+            if stop and stop in text:
+                text = text[: text.index(stop)]
+        limit = config.get("maxOutputTokens")
+        if limit is not None and tokens.count_text(text) > limit:
+            text, finish = tokens.truncate(text, limit), "MAX_TOKENS"
+        thinking = config.get("thinkingConfig", {})
+        thinks = bool(call.model.thinking) and thinking.get("thinkingBudget", -1) != 0
+        return cls(text, finish, _THOUGHT if thinks else None)
+
+    def parts(self, text: str, include_thought: bool) -> list[dict[str, Any]]:
+        parts: list[dict[str, Any]] = []
+        if include_thought and self.thought:
+            parts.append({"text": self.thought, "thought": True})
+        if text:
+            parts.append({"text": text})
+        return parts
+
+
+def _candidate_json(index: int, parts: list[dict[str, Any]], finish: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"content": {"parts": parts, "role": "model"}} if parts else {}
+    if finish:
+        out["finishReason"] = finish
+    out["index"] = index
+    return out
+
+
+def _usage(prompt: int, output: int, thoughts: int, details: list[dict[str, Any]]) -> dict[str, Any]:
+    usage: dict[str, Any] = {"promptTokenCount": prompt}
+    if output:
+        usage["candidatesTokenCount"] = output
+    usage["totalTokenCount"] = prompt + output + thoughts
+    usage["promptTokensDetails"] = details
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    return usage
+
+
+class DefaultBackend:
+    """Answers every model method with no configuration at all."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    async def answer(self, call: Call) -> Reply | StreamReply:
+        if call.method is Method.COUNT_TOKENS:
+            return Reply(self._count(call))
+        if call.method is Method.EMBED:
+            return Reply({"embedding": self._embed(call, call.body)})
+        if call.method is Method.BATCH_EMBED:
+            return Reply({"embeddings": [self._embed(call, r) for r in call.body.get("requests", [])]})
+        seed = digest(call, self.seed)
+        count = int(call.body.get("generationConfig", {}).get("candidateCount", 1))
+        candidates = [Candidate.generate(call, seed, i) for i in range(count)]
+        if call.streaming:
+            return StreamReply(self._stream(call, seed, candidates))
+        return Reply(self._unary(call, seed, candidates))
+
+    def _frame(
+        self, call: Call, seed: bytes, candidates: list[dict[str, Any]], usage: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "candidates": candidates,
+            "usageMetadata": usage,
+            "modelVersion": call.model.model_id,
+            "responseId": response_id(seed),
+        }
+
+    def _unary(self, call: Call, seed: bytes, candidates: list[Candidate]) -> dict[str, Any]:
+        include = _include_thoughts(call)
+        prompt, details = tokens.prompt_usage(call.body)
+        output = sum(tokens.count_text(c.text) for c in candidates)
+        thoughts = sum(tokens.count_text(c.thought) for c in candidates if c.thought)
+        return self._frame(
+            call,
+            seed,
+            [_candidate_json(i, c.parts(c.text, include), c.finish) for i, c in enumerate(candidates)],
+            _usage(prompt, output, thoughts, details),
+        )
+
+    async def _stream(self, call: Call, seed: bytes, candidates: list[Candidate]) -> AsyncIterator[dict[str, Any]]:
+        prompt, details = tokens.prompt_usage(call.body)
+        thoughts = sum(tokens.count_text(c.thought) for c in candidates if c.thought)
+        if _include_thoughts(call) and thoughts:
+            first = [_candidate_json(i, c.parts("", True), None) for i, c in enumerate(candidates)]
+            yield self._frame(call, seed, first, _usage(prompt, 0, thoughts, details))
+        pieces = [_split(c.text) for c in candidates]
+        steps = max(len(p) for p in pieces)
+        emitted = 0
+        for step in range(steps):
+            last = step == steps - 1
+            chunk = []
+            for i, (cand, parts) in enumerate(zip(candidates, pieces, strict=False)):
+                text = parts[step] if step < len(parts) else ""
+                emitted += tokens.count_text(text)
+                if text or last:
+                    chunk.append(_candidate_json(i, [{"text": text}] if text else [], cand.finish if last else None))
+            yield self._frame(call, seed, chunk, _usage(prompt, emitted, thoughts, details))
+
+    def _count(self, call: Call) -> dict[str, Any]:
+        body = call.body.get("generateContentRequest", call.body)
+        total, details = tokens.prompt_usage(body)
+        return {"totalTokens": total, "promptTokensDetails": details}
+
+    def _embed(self, call: Call, request: dict[str, Any]) -> dict[str, Any]:
+        dimension = call.model.emulator.embedding_dimension or 768
+        size = int(request.get("outputDimensionality", dimension))
+        key = json.dumps([call.model.name, self.seed, request.get("content"), request.get("taskType")], sort_keys=True)
+        rng = random.Random(hashlib.sha256(key.encode()).digest())
+        vector = [rng.gauss(0.0, 1.0) for _ in range(size)]
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        return {"values": [v / norm for v in vector]}
+
+
+def _include_thoughts(call: Call) -> bool:
+    return bool(call.body.get("generationConfig", {}).get("thinkingConfig", {}).get("includeThoughts"))
+
+
+def _split(text: str) -> list[str]:
+    """Cuts text into pieces of about CHUNK_TOKENS tokens, at token boundaries, losing nothing."""
+    bounds = [end for i, (_, end) in enumerate(tokens.spans(text)) if (i + 1) % CHUNK_TOKENS == 0]
+    cuts = [0, *[b for b in bounds if b < len(text)], len(text)]
+    pieces = [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+    return pieces or [""]

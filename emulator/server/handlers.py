@@ -1,0 +1,166 @@
+"""The request pipeline: route, authenticate, validate, ask the backend, encode. Nothing else."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from ..backends.base import Backend, Call, Method, Reply, StreamReply
+from ..catalogue import Catalogue
+from ..settings import Settings
+from ..wire import auth, encode, errors, routes, validate
+from ..wire.errors import ApiError
+from ..wire.routes import Operation, Route
+
+log = logging.getLogger("emulator")
+
+_HEADERS = {"Server": "scaffolding on HTTPServer2", "Vary": "Origin, X-Origin, Referer"}
+_UNARY_HEADERS = {**_HEADERS, "Content-Type": encode.JSON_TYPE, "x-gemini-service-tier": "standard"}
+_SSE_HEADERS = {**_HEADERS, "Content-Type": encode.SSE_TYPE, "Content-Disposition": "attachment"}
+_ARRAY_HEADERS = {**_HEADERS, "Content-Type": encode.JSON_TYPE}
+_DEFAULT_PAGE, _MAX_PAGE = 50, 1000
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    return web.Response(body=encode.unary(body), status=status, headers=_UNARY_HEADERS)
+
+
+def error_response(error: ApiError, *, as_array: bool = False) -> web.Response:
+    envelope = error.envelope()
+    return json_response([envelope] if as_array else envelope, status=error.code)
+
+
+class Api:
+    """Serves one emulator: its settings, catalogue and backend."""
+
+    def __init__(self, settings: Settings, catalogue: Catalogue, backend: Backend) -> None:
+        self.settings = settings
+        self.catalogue = catalogue
+        self.backend = backend
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        as_array = False
+        try:
+            route = routes.resolve(request.method, request.path)
+            as_array = route.operation is Operation.STREAM and request.query.get("alt") != "sse"
+            key = auth.check(auth.request_key(request.headers, request.query), self.settings.expected_key)
+            if route.operation is Operation.LIST_MODELS:
+                return json_response(self._list_models(request.query))
+            if route.operation is Operation.GET_MODEL:
+                return json_response(self._get_model(route))
+            call = await self._call(request, route, key)
+            reply = await self.backend.answer(call)
+            if isinstance(reply, Reply):
+                return json_response(reply.body)
+            return await self._stream(request, reply, as_array)
+        except ApiError as error:
+            return error_response(error, as_array=as_array)
+
+    async def _call(self, request: web.Request, route: Route, key: str) -> Call:
+        assert route.model is not None
+        method = Method(route.operation.value)
+        model = self.catalogue.resolve(route.model, method.value, route.version)
+        raw = await read_json(request, self.settings.max_body_bytes)
+        body = validate.parse_request(method, raw, model, strict=not self.settings.lenient)
+        return Call(method=method, model=model, version=route.version, body=body, context=key)
+
+    async def _stream(self, request: web.Request, reply: StreamReply, as_array: bool) -> web.StreamResponse:
+        chunks = reply.chunks
+        try:
+            first = await anext(chunks)
+        except StopAsyncIteration:
+            first = None
+        response = web.StreamResponse(status=200, headers=_ARRAY_HEADERS if as_array else _SSE_HEADERS)
+        await response.prepare(request)
+        array = encode.JsonArrayStream()
+        try:
+            async for chunk in _prepend(first, chunks):
+                await response.write(array.element(chunk) if as_array else encode.sse_event(chunk))
+        except ApiError as error:
+            envelope = error.envelope()
+            await response.write(array.element(envelope) if as_array else encode.stream_error(envelope))
+        except (ConnectionResetError, OSError):
+            return response
+        finally:
+            await _close(chunks)
+        if as_array:
+            await response.write(array.close())
+        await response.write_eof()
+        return response
+
+    def _list_models(self, query: Any) -> dict[str, Any]:
+        size = _page_size(query.get("pageSize"))
+        start = _page_start(query.get("pageToken"))
+        models = self.catalogue.models
+        page = models[start : start + size]
+        body: dict[str, Any] = {"models": [m.wire for m in page]}
+        if start + size < len(models):
+            body["nextPageToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+        return body
+
+    def _get_model(self, route: Route) -> dict[str, Any]:
+        assert route.model is not None
+        model = self.catalogue.get(route.model)
+        if model is None:
+            raise errors.model_not_found(route.model, route.version, "getModel")
+        return model.wire
+
+
+async def read_json(request: web.Request, limit: int) -> Any:
+    """The decoded body; an empty body is an empty message, as for the real front end."""
+    try:
+        data = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise errors.payload_too_large(limit) from None
+    if not data.strip():
+        return {}
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        raise errors.invalid_argument("Invalid JSON payload received. Invalid UTF-8 in the request body.") from None
+    except json.JSONDecodeError as exc:
+        excerpt = exc.doc[max(0, exc.pos - 20) : exc.pos + 20].replace("\n", " ")
+        raise errors.invalid_argument(
+            f"Invalid JSON payload received. {exc.msg} at line {exc.lineno} column {exc.colno}.\n{excerpt}\n"
+            f"{' ' * min(exc.pos, 20)}^"
+        ) from None
+
+
+def _page_size(raw: str | None) -> int:
+    if raw is None:
+        return _DEFAULT_PAGE
+    try:
+        size = int(raw)
+    except ValueError:
+        raise errors.invalid_argument(f"Invalid value at 'page_size' (TYPE_INT32), \"{raw}\"") from None
+    if size < 0:
+        raise errors.invalid_argument("page_size must not be negative.")
+    return min(size, _MAX_PAGE) or _DEFAULT_PAGE
+
+
+def _page_start(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(token.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise errors.invalid_argument("Invalid page token.") from None
+
+
+async def _prepend(first: dict[str, Any] | None, rest: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    if first is None:
+        return
+    yield first
+    async for chunk in rest:
+        yield chunk
+
+
+async def _close(chunks: AsyncIterator[dict[str, Any]]) -> None:
+    aclose = getattr(chunks, "aclose", None)
+    if aclose is not None:
+        await aclose()

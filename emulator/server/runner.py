@@ -1,0 +1,79 @@
+"""Running the app: in the foreground for ``serve``, or in a background thread for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable
+
+from aiohttp import web
+
+from ..backends.base import Backend
+from ..settings import Settings
+from .app import AccessLogger, create_app
+
+
+async def start_site(app: web.Application, host: str, port: int, access_log: bool = True) -> tuple[web.AppRunner, str]:
+    """Starts serving and returns the runner with the base URL actually bound (port 0 resolved)."""
+    quiet: dict[str, None] = {} if access_log else {"access_log": None}
+    runner = web.AppRunner(app, access_log_class=AccessLogger, handle_signals=False, handler_cancellation=True, **quiet)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    host_bound, port_bound = runner.addresses[0][:2]
+    shown = f"[{host_bound}]" if ":" in host_bound else host_bound
+    return runner, f"http://{shown}:{port_bound}"
+
+
+def serve(settings: Settings, backend: Backend | None = None, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serves until interrupted."""
+
+    async def main() -> None:
+        runner, url = await start_site(create_app(settings, backend), settings.host, settings.port)
+        if on_ready:
+            on_ready(url)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+class EmulatorThread:
+    """An emulator on a free loopback port in a daemon thread, for tests and notebooks.
+
+    >>> with EmulatorThread() as emu:  # doctest: +SKIP
+    ...     client = genai.Client(api_key="k", http_options={"base_url": emu.url})
+    """
+
+    def __init__(self, settings: Settings | None = None, backend: Backend | None = None) -> None:
+        self.settings = settings or Settings(port=0)
+        self.backend = backend
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="gemini-emulator", daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    def start(self) -> EmulatorThread:
+        self._thread.start()
+        app = create_app(self.settings, self.backend)
+        future = asyncio.run_coroutine_threadsafe(start_site(app, self.settings.host, self.settings.port), self._loop)
+        self._runner, self.url = future.result(timeout=30)
+        return self
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+            self._runner = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()
+
+    def __enter__(self) -> EmulatorThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

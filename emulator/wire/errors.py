@@ -1,0 +1,162 @@
+"""Google-style API errors: one exception type that every layer raises and the server encodes.
+
+The texts of the real service live here so that tests, backends and the validator share them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STATUS_BY_CODE: dict[int, str] = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    412: "FAILED_PRECONDITION",
+    413: "INVALID_ARGUMENT",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+TYPE_PREFIX = "type.googleapis.com/google.rpc."
+SERVICE = "generativelanguage.googleapis.com"
+
+MSG_NO_KEY = (
+    "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API Key or other form of API consumer identity to call this API."
+)
+MSG_BAD_KEY = "API key not valid. Please pass a valid API key."
+MSG_METHOD_NOT_FOUND = "Method not found."
+MSG_INTERNAL = (
+    "An internal error has occurred. Please retry or report in "
+    "https://developers.generativeai.google/guide/troubleshooting"
+)
+MSG_OVERLOADED = "The model is overloaded. Please try again later."
+MSG_QUOTA = (
+    "You exceeded your current quota, please check your plan and billing details. "
+    "For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
+)
+MSG_DEADLINE = "Deadline expired before operation could complete."
+
+
+class ApiError(Exception):
+    """An error the way the Gemini API reports it; raising one anywhere yields its envelope."""
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        status: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or STATUS_BY_CODE.get(code, "UNKNOWN")
+        self.details = details or []
+
+    def envelope(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+    def __repr__(self) -> str:
+        return f"ApiError({self.code}, {self.status}, {self.message!r})"
+
+
+def detail(kind: str, **fields: Any) -> dict[str, Any]:
+    """A google.rpc detail object, e.g. detail("RetryInfo", retryDelay="3s")."""
+    return {"@type": TYPE_PREFIX + kind, **fields}
+
+
+def error_info(reason: str, **metadata: str) -> dict[str, Any]:
+    return detail("ErrorInfo", reason=reason, domain="googleapis.com", metadata={"service": SERVICE, **metadata})
+
+
+def bad_request(*violations: tuple[str | None, str]) -> dict[str, Any]:
+    """BadRequest detail from (field, description) pairs; a None field is left out as the real service does."""
+    items = [{"field": f, "description": d} if f else {"description": d} for f, d in violations]
+    return detail("BadRequest", fieldViolations=items)
+
+
+def invalid_argument(message: str, details: list[dict[str, Any]] | None = None) -> ApiError:
+    return ApiError(400, message, details=details)
+
+
+def no_key() -> ApiError:
+    return ApiError(403, MSG_NO_KEY)
+
+
+def bad_key() -> ApiError:
+    return ApiError(
+        400,
+        MSG_BAD_KEY,
+        details=[
+            error_info("API_KEY_INVALID"),
+            detail("LocalizedMessage", locale="en-US", message=MSG_BAD_KEY),
+        ],
+    )
+
+
+def method_not_found() -> ApiError:
+    return ApiError(404, MSG_METHOD_NOT_FOUND)
+
+
+def model_not_found(model: str, version: str, method: str) -> ApiError:
+    return ApiError(
+        404,
+        f"{model} is not found for API version {version}, or is not supported for {method}. "
+        "Call ListModels to see the list of available models and their supported methods.",
+    )
+
+
+def payload_too_large(limit: int) -> ApiError:
+    return invalid_argument(f"Request payload size exceeds the limit: {limit} bytes.")
+
+
+def internal() -> ApiError:
+    return ApiError(500, MSG_INTERNAL)
+
+
+def overloaded() -> ApiError:
+    return ApiError(503, MSG_OVERLOADED)
+
+
+def deadline_exceeded() -> ApiError:
+    return ApiError(504, MSG_DEADLINE)
+
+
+def quota_exceeded(model: str, retry_seconds: int, limit: int = 10) -> ApiError:
+    return ApiError(
+        429,
+        MSG_QUOTA,
+        details=[
+            detail(
+                "QuotaFailure",
+                violations=[
+                    {
+                        "quotaMetric": f"{SERVICE}/generate_content_free_tier_requests",
+                        "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                        "quotaDimensions": {"location": "global", "model": model},
+                        "quotaValue": str(limit),
+                    }
+                ],
+            ),
+            detail(
+                "Help",
+                links=[
+                    {
+                        "description": "Learn more about Gemini API quotas",
+                        "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+                    }
+                ],
+            ),
+            detail("RetryInfo", retryDelay=f"{retry_seconds}s"),
+        ],
+    )

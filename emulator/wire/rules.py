@@ -1,0 +1,193 @@
+"""The real service's semantic checks: what a well-typed request may still get wrong.
+
+Each rule is a function of the canonical body and the model that returns the error the real
+service gives, or None. :data:`RULES` lists them per method in the order they are applied. Field
+level checks (empty contents, parts, names) are reported together in the ``* Request.path: text``
+style of the real front end; the others stop at the first offence, as the real service does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..backends.base import Method
+from ..catalogue import ModelInfo
+from . import errors
+
+Body = dict[str, Any]
+Rule = Callable[[Body, ModelInfo, Method], "errors.ApiError | None"]
+
+MSG_ROLE = "Please use a valid role: user, model."
+MSG_EMPTY_TEXT = (
+    "Unable to submit request because it has an empty text parameter. Add a value to the parameter and try "
+    "again. Learn more: https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/gemini"
+)
+MSG_RESPONSE_AFTER_CALL = "Please ensure that function response turn comes immediately after a function call turn."
+MSG_CALL_AFTER_USER = (
+    "Please ensure that function call turn comes immediately after a user turn or after a function response turn."
+)
+MSG_COUNTS = (
+    "Please ensure that the number of function response parts is equal to the number of function call parts "
+    "of the function call turn."
+)
+_DATA_FIELDS = (
+    "text", "inlineData", "fileData", "functionCall", "functionResponse", "executableCode",
+    "codeExecutionResult", "toolCall", "toolResponse",
+)  # fmt: skip
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def out_of_range(field: str, value: float, low: float, high: float) -> errors.ApiError:
+    """The real range text: ``high`` is exclusive, so an inclusive upper bound is written as bound + 0.0001."""
+    return errors.invalid_argument(
+        f"Unable to submit request because it has a {field} value of {_number(value)} but the supported range is "
+        f"from {_number(low)} (inclusive) to {_number(high)} (exclusive). Update the value and try again."
+    )
+
+
+def _generate_requests(body: Body, method: Method) -> Iterator[tuple[str, Body]]:
+    """Every GenerateContentRequest-like body in a call, with the path prefix its messages use."""
+    if method is Method.COUNT_TOKENS:
+        inner = body.get("generateContentRequest")
+        if inner is not None:
+            yield "CountTokensRequest.generate_content_request", inner
+        else:
+            yield "CountTokensRequest", body
+    else:
+        yield "GenerateContentRequest", body
+
+
+def _field_violations(prefix: str, body: Body) -> Iterator[str]:
+    contents = body.get("contents") or []
+    if not contents:
+        yield f"{prefix}.contents: contents is not specified"
+    named = [(f"contents[{i}]", c) for i, c in enumerate(contents)]
+    if "systemInstruction" in body:
+        named.append(("system_instruction", body["systemInstruction"]))
+    for where, content in named:
+        parts = content.get("parts") or []
+        if not parts and where != "system_instruction":
+            yield f"{prefix}.{where}.parts: contents.parts must not be empty."
+        for j, part in enumerate(parts):
+            here = f"{prefix}.{where}.parts[{j}]"
+            if not any(key in part for key in _DATA_FIELDS):
+                yield f"{here}.data: required oneof field 'data' must have one initialized field"
+            for key, snake in (("functionCall", "function_call"), ("functionResponse", "function_response")):
+                if key in part and not part[key].get("name"):
+                    yield f"{here}.{snake}.name: Name cannot be empty."
+
+
+def shape(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+    lines = [
+        line for prefix, request in _generate_requests(body, method) for line in _field_violations(prefix, request)
+    ]
+    return errors.invalid_argument("".join(f"* {line}\n" for line in lines)) if lines else None
+
+
+def _all_contents(body: Body, method: Method) -> Iterator[Body]:
+    for _, request in _generate_requests(body, method):
+        yield from request.get("contents", ())
+
+
+def roles(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+    for content in _all_contents(body, method):
+        if content.get("role", "user") not in ("user", "model", ""):
+            return errors.invalid_argument(MSG_ROLE)
+    return None
+
+
+def empty_text(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+    for _, request in _generate_requests(body, method):
+        contents = [*request.get("contents", ()), request.get("systemInstruction", {})]
+        for content in contents:
+            for part in content.get("parts", ()):
+                # Gemini 3 sends a signed empty text part at the end of a stream; it comes back as is.
+                if part.get("text") == "" and "thoughtSignature" not in part:
+                    return errors.invalid_argument(MSG_EMPTY_TEXT)
+    return None
+
+
+def _turns(contents: list[Body]) -> list[tuple[str, list[Body]]]:
+    """Contents grouped into turns: consecutive model contents (one per streamed chunk) are one turn."""
+    turns: list[tuple[str, list[Body]]] = []
+    for content in contents:
+        role = content.get("role") or "user"
+        if turns and role == "model" and turns[-1][0] == "model":
+            turns[-1][1].append(content)
+        else:
+            turns.append((role, [content]))
+    return turns
+
+
+def _count(turn: list[Body], key: str) -> int:
+    return sum(key in part for content in turn for part in content.get("parts", ()))
+
+
+def function_turns(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+    for _, request in _generate_requests(body, method):
+        previous: tuple[str, list[Body]] | None = None
+        for role, turn in _turns(request.get("contents", [])):
+            calls, responses = _count(turn, "functionCall"), _count(turn, "functionResponse")
+            if calls and (previous is None or previous[0] != "user"):
+                return errors.invalid_argument(MSG_CALL_AFTER_USER)
+            if responses:
+                called = _count(previous[1], "functionCall") if previous and previous[0] == "model" else 0
+                if not called:
+                    return errors.invalid_argument(MSG_RESPONSE_AFTER_CALL)
+                if called != responses:
+                    return errors.invalid_argument(MSG_COUNTS)
+            previous = (role, turn)
+    return None
+
+
+def ranges(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+    for _, request in _generate_requests(body, method):
+        config = request.get("generationConfig", {})
+        limits = (
+            ("temperature", 0, (model.maxTemperature or 2.0) + 0.0001),
+            ("topP", 0, 1.0001),
+            ("topK", 1, (model.topK or 64) + 1),
+            ("candidateCount", 1, model.emulator.max_candidate_count + 1),
+            ("maxOutputTokens", 1, model.outputTokenLimit + 1),
+        )
+        for field, low, high in limits:
+            value = config.get(field)
+            if value is not None and not low <= value < high:
+                return out_of_range(field, value, low, high)
+    return None
+
+
+def embedding(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+    requests = body.get("requests", []) if method is Method.BATCH_EMBED else [body]
+    if method is Method.BATCH_EMBED and not requests:
+        return errors.invalid_argument("* BatchEmbedContentsRequest.requests: requests is not specified\n")
+    dimension = model.emulator.embedding_dimension or 768
+    for request in requests:
+        if not request.get("content", {}).get("parts"):
+            return errors.invalid_argument("* EmbedContentRequest.content.parts: contents.parts must not be empty.\n")
+        size = request.get("outputDimensionality")
+        if size is not None and not 1 <= size <= dimension:
+            return out_of_range("outputDimensionality", size, 1, dimension + 1)
+    return None
+
+
+_GENERATE = (shape, roles, empty_text, function_turns, ranges)
+RULES: dict[Method, tuple[Rule, ...]] = {
+    Method.GENERATE: _GENERATE,
+    Method.STREAM: _GENERATE,
+    Method.COUNT_TOKENS: (shape, roles, empty_text, function_turns),
+    Method.EMBED: (embedding,),
+    Method.BATCH_EMBED: (embedding,),
+}
+
+
+def check(method: Method, body: Body, model: ModelInfo) -> None:
+    """Raises the first rule's error, in the order of :data:`RULES`."""
+    for rule in RULES[method]:
+        error = rule(body, model, method)
+        if error is not None:
+            raise error

@@ -1,0 +1,367 @@
+"""The wire schema: Google's own v1beta messages, brought up to date with what the SDK sends.
+
+The installed ``google-ai-generativelanguage`` protos lag the service, and the SDK (py:models.py
+``_..._to_mldev`` converters) sends fields they lack. Rejecting those as unknown would tell the SDK
+apart from the real service, so at import we copy the v1beta files (and their dependencies) into a
+private descriptor pool, add the missing fields from :data:`SUPPLEMENT`, and rename proto-plus's
+``type_``/``format_``/``license_`` back to the real proto names (the service rejects ``type_``).
+Fields the converters refuse to send on the Developer API (``Tool.retrieval``, ``SafetySetting.method``,
+``FunctionCall.partial_args`` ...) are deliberately absent: the real service rejects them too.
+
+The pool is built once; the message classes are raw upb classes (no proto-plus wrapper).
+"""
+
+from __future__ import annotations
+
+import binascii
+import math
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from google.ai.generativelanguage_v1beta.types import generative_service
+from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import Message
+
+from ..backends.base import Method
+
+PACKAGE = "google.ai.generativelanguage.v1beta"
+
+# (message relative to PACKAGE, field, type). Type grammar: ``[repeated ]<kind>[ in <oneof>]`` where
+# kind is a scalar (string, bool, int32, bytes), ``Struct`` (an object we do not model),
+# ``map<string,string>`` or ``enum <Name>`` (a nested enum listed in SUPPLEMENT_ENUMS).
+SUPPLEMENT: tuple[tuple[str, str, str], ...] = (
+    ("GenerateContentRequest", "labels", "map<string,string>"),
+    ("GenerateContentRequest", "service_tier", "string"),
+    ("GenerateContentRequest", "store", "bool"),
+    ("GenerateContentRequest", "continuation_token", "bytes"),
+    ("GenerationConfig", "audio_transcription_config", "Struct"),
+    ("ThinkingConfig", "thinking_level", "enum ThinkingLevel"),
+    ("ImageConfig", "image_size", "string"),
+    ("VoiceConfig", "voice", "string"),
+    ("VoiceConfig", "replicated_voice_config", "Struct"),
+    ("Part", "tool_call", "Struct in data"),
+    ("Part", "tool_response", "Struct in data"),
+    ("Part", "media_resolution", "Struct"),
+    ("Part", "audio_transcription", "Struct"),
+    ("Part", "media_processing", "string"),
+    ("Part", "speech_metadata", "Struct"),
+    ("Part", "document_metadata", "Struct"),
+    ("Part", "spreadsheet_metadata", "Struct"),
+    ("Part", "audio_metadata", "Struct"),
+    ("Blob", "display_name", "string"),
+    ("FileData", "display_name", "string"),
+    ("VideoMetadata", "content_layers", "repeated string"),
+    ("ExecutableCode", "id", "string"),
+    ("CodeExecutionResult", "id", "string"),
+    ("FunctionResponseBlob", "display_name", "string"),
+    ("FunctionResponsePart", "file_data", "Struct in data"),
+    ("FunctionResponsePart", "media_resolution", "Struct"),
+    ("FunctionResponsePart", "media_processing", "string"),
+    ("FunctionResponsePart", "video_metadata", "Struct"),
+    ("FunctionResponsePart", "document_metadata", "Struct"),
+    ("FunctionResponsePart", "spreadsheet_metadata", "Struct"),
+    ("FunctionResponsePart", "audio_metadata", "Struct"),
+    ("Tool", "mcp_servers", "repeated Struct"),
+    ("Tool.ComputerUse", "enable_prompt_injection_detection", "bool"),
+    ("Tool.ComputerUse", "disabled_safety_policies", "repeated string"),
+    ("Tool.GoogleSearch", "search_types", "Struct"),
+    ("GoogleMaps", "auth_config", "Struct"),
+    ("FileSearch", "file_search_store_names", "repeated string"),
+    ("FileSearch", "top_k", "int32"),
+    ("FileSearch", "metadata_filter", "string"),
+    ("ToolConfig", "include_server_side_tool_invocations", "bool"),
+)
+SUPPLEMENT_ENUMS: dict[str, tuple[str, ...]] = {
+    "ThinkingLevel": ("THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH", "XHIGH"),
+}
+
+_FDP = descriptor_pb2.FieldDescriptorProto
+_SCALARS = {"string": _FDP.TYPE_STRING, "bool": _FDP.TYPE_BOOL, "int32": _FDP.TYPE_INT32, "bytes": _FDP.TYPE_BYTES}
+
+
+def _files_in_order(root: descriptor.FileDescriptor) -> list[descriptor.FileDescriptor]:
+    """The root file and all it imports, dependencies first (the order a pool accepts them in)."""
+    ordered: dict[str, descriptor.FileDescriptor] = {}
+
+    def visit(file: descriptor.FileDescriptor) -> None:
+        if file.name not in ordered:
+            for dep in file.dependencies:
+                visit(dep)
+            ordered[file.name] = file
+
+    visit(root)
+    return list(ordered.values())
+
+
+def _find(files: list[descriptor_pb2.FileDescriptorProto], dotted: str) -> descriptor_pb2.DescriptorProto:
+    head, *rest = dotted.split(".")
+    for file in files:
+        for message in file.message_type:
+            if message.name == head:
+                for name in rest:
+                    message = next(m for m in message.nested_type if m.name == name)
+                return message
+    raise LookupError(f"no message {dotted} in the v1beta protos")
+
+
+def _rename_underscored(message: descriptor_pb2.DescriptorProto) -> None:
+    """proto-plus appends ``_`` to names that shadow Python builtins; the wire knows only the real name."""
+    for field in message.field:
+        if field.name.endswith("_"):
+            field.name = field.name.rstrip("_")
+    for nested in message.nested_type:
+        _rename_underscored(nested)
+
+
+def _add_field(message: descriptor_pb2.DescriptorProto, name: str, spec: str) -> None:
+    words = spec.split()
+    field = message.field.add(name=name, number=max((f.number for f in message.field), default=0) + 1)
+    field.label = _FDP.LABEL_REPEATED if words[0] == "repeated" else _FDP.LABEL_OPTIONAL
+    words = words[1:] if words[0] == "repeated" else words
+    if "in" in words:
+        oneof = words[words.index("in") + 1]
+        field.oneof_index = [o.name for o in message.oneof_decl].index(oneof)
+        words = words[: words.index("in")]
+    kind = words[0]
+    if kind in _SCALARS:
+        field.type = _SCALARS[kind]
+    elif kind == "Struct":
+        field.type, field.type_name = _FDP.TYPE_MESSAGE, ".google.protobuf.Struct"
+    elif kind == "enum":
+        enum = message.enum_type.add(name=words[1])
+        for number, value in enumerate(SUPPLEMENT_ENUMS[words[1]]):
+            enum.value.add(name=value, number=number)
+        field.type, field.type_name = _FDP.TYPE_ENUM, words[1]
+    elif kind == "map<string,string>":
+        entry = message.nested_type.add(name="".join(w.title() for w in name.split("_")) + "Entry")
+        entry.options.map_entry = True
+        entry.field.add(name="key", number=1, type=_FDP.TYPE_STRING, label=_FDP.LABEL_OPTIONAL)
+        entry.field.add(name="value", number=2, type=_FDP.TYPE_STRING, label=_FDP.LABEL_OPTIONAL)
+        field.label, field.type, field.type_name = _FDP.LABEL_REPEATED, _FDP.TYPE_MESSAGE, entry.name
+    else:
+        raise ValueError(f"unsupported supplement type {spec!r}")
+
+
+def _relative_type_names(message: descriptor_pb2.DescriptorProto, scope: str) -> None:
+    """Resolve the bare type names :func:`_add_field` wrote to fully qualified ones."""
+    for field in message.field:
+        if field.type_name and not field.type_name.startswith("."):
+            field.type_name = f".{scope}.{message.name}.{field.type_name}"
+    for nested in message.nested_type:
+        _relative_type_names(nested, f"{scope}.{message.name}")
+
+
+def build_pool() -> descriptor_pool.DescriptorPool:
+    """A fresh pool holding the v1beta request messages plus :data:`SUPPLEMENT`."""
+    root = generative_service.GenerateContentRequest.pb().DESCRIPTOR.file
+    protos = []
+    for file in _files_in_order(root):
+        proto = descriptor_pb2.FileDescriptorProto()
+        file.CopyToProto(proto)
+        protos.append(proto)
+    ours = [p for p in protos if p.package == PACKAGE]
+    for proto in ours:
+        for message in proto.message_type:
+            _rename_underscored(message)
+    for message_name, field_name, spec in SUPPLEMENT:
+        _add_field(_find(ours, message_name), field_name, spec)
+    for proto in ours:
+        for message in proto.message_type:
+            _relative_type_names(message, PACKAGE)
+    pool = descriptor_pool.DescriptorPool()
+    for proto in protos:
+        pool.Add(proto)
+    return pool
+
+
+POOL = build_pool()
+
+
+def message_class(name: str) -> type[Message]:
+    """The class of a v1beta message (short name, e.g. ``"Part"``) from the supplemented pool."""
+    cls: type[Message] = message_factory.GetMessageClass(POOL.FindMessageTypeByName(f"{PACKAGE}.{name}"))
+    return cls
+
+
+GenerateContentRequest = message_class("GenerateContentRequest")
+CountTokensRequest = message_class("CountTokensRequest")
+EmbedContentRequest = message_class("EmbedContentRequest")
+BatchEmbedContentsRequest = message_class("BatchEmbedContentsRequest")
+
+REQUEST_CLASSES: dict[Method, type[Message]] = {
+    Method.GENERATE: GenerateContentRequest,
+    Method.STREAM: GenerateContentRequest,
+    Method.COUNT_TOKENS: CountTokensRequest,
+    Method.EMBED: EmbedContentRequest,
+    Method.BATCH_EMBED: BatchEmbedContentsRequest,
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Field slots: how each JSON key of each message decodes, precompiled once so that the decoder in
+# validate.py does one dict lookup per key. Scalar conversions follow Google's front end rather than
+# json_format: integral floats and numeric strings for ints, "NaN"/"Infinity" for floats, enum names
+# case-insensitively (``"object"`` for ``OBJECT``), bytes in either base64 alphabet, padding optional.
+
+K_MESSAGE, K_STRUCT, K_VALUE, K_WKT, K_ENUM, K_STRING, K_BYTES, K_BOOL, K_INT, K_FLOAT = range(10)
+SINGLE, REPEATED, MAP = 0, 1, 2
+_T = descriptor.FieldDescriptor
+_INT_BOUNDS = {
+    **dict.fromkeys((_T.TYPE_INT32, _T.TYPE_SINT32, _T.TYPE_SFIXED32), (-(2**31), 2**31 - 1)),
+    **dict.fromkeys((_T.TYPE_INT64, _T.TYPE_SINT64, _T.TYPE_SFIXED64), (-(2**63), 2**63 - 1)),
+    **dict.fromkeys((_T.TYPE_UINT32, _T.TYPE_FIXED32), (0, 2**32 - 1)),
+    **dict.fromkeys((_T.TYPE_UINT64, _T.TYPE_FIXED64), (0, 2**64 - 1)),
+}
+_FLOAT_MAX = {_T.TYPE_FLOAT: 3.4028234663852886e38, _T.TYPE_DOUBLE: sys.float_info.max}
+_KINDS = {
+    _T.TYPE_STRING: K_STRING,
+    _T.TYPE_BYTES: K_BYTES,
+    _T.TYPE_BOOL: K_BOOL,
+    _T.TYPE_ENUM: K_ENUM,
+    **dict.fromkeys(_FLOAT_MAX, K_FLOAT),
+    **dict.fromkeys(_INT_BOUNDS, K_INT),
+}
+_WELL_KNOWN = {"google.protobuf.Struct": K_STRUCT, "google.protobuf.Value": K_VALUE}
+BAD: Any = object()  # what a conversion returns for a value that does not fit
+_B64 = re.compile(r"[A-Za-z0-9+/_-]*")
+_URLSAFE = str.maketrans("-_", "+/")
+
+
+class Slot:
+    """How one JSON key of one message decodes; built once per field."""
+
+    __slots__ = (
+        "name",
+        "json_name",
+        "kind",
+        "label",
+        "table",
+        "enum",
+        "names",
+        "bounds",
+        "type_label",
+        "oneof",
+        "value",
+    )
+
+    def __init__(self, field: descriptor.FieldDescriptor) -> None:
+        self.name: str = field.name
+        self.json_name: str = field.json_name
+        self.label = REPEATED if field.is_repeated else SINGLE
+        self.table: dict[str, Slot] = {}
+        self.enum: dict[str, int] = {}
+        self.names: dict[int, str] = {}
+        self.bounds: tuple[float, float] = _INT_BOUNDS.get(field.type) or (0, _FLOAT_MAX.get(field.type, 0.0))
+        self.value: Slot | None = None
+        oneof = field.containing_oneof
+        self.oneof = oneof.name if oneof is not None and oneof.name != f"_{field.name}" else None
+        message = field.message_type
+        if message is None:
+            self.kind = _KINDS[field.type]
+            self.type_label = descriptor_pb2.FieldDescriptorProto.Type.Name(field.type)
+            if field.enum_type is not None:
+                self.type_label = f"type.googleapis.com/{field.enum_type.full_name}"
+                self.enum = {v.name: v.number for v in field.enum_type.values}
+                self.names = {v.number: v.name for v in field.enum_type.values}
+            return
+        self.type_label = f"type.googleapis.com/{message.full_name}"
+        if message.GetOptions().map_entry:
+            self.label, self.kind, self.value = MAP, K_MESSAGE, Slot(message.fields_by_name["value"])
+            return
+        default = K_WKT if message.full_name.startswith("google.protobuf.") else K_MESSAGE
+        self.kind = _WELL_KNOWN.get(message.full_name, default)
+        if self.kind == K_MESSAGE:
+            self.table = table_for(message)
+
+
+_TABLES: dict[str, dict[str, Slot]] = {}
+
+
+def table_for(message: descriptor.Descriptor) -> dict[str, Slot]:
+    """Slots by JSON name and by proto name (proto3 JSON accepts both), cached per message type."""
+    table = _TABLES.get(message.full_name)
+    if table is None:
+        table = _TABLES[message.full_name] = {}  # registered first: Schema refers to itself
+        for field in message.fields:
+            table[field.name] = table[field.json_name] = Slot(field)
+    return table
+
+
+# Scalar conversions: each returns the value to store, or BAD.
+def _to_string(slot: Slot, value: Any) -> Any:
+    return value if type(value) is str else BAD
+
+
+def _to_bool(slot: Slot, value: Any) -> Any:
+    if type(value) is bool:
+        return value
+    return value == "true" if value in ("true", "false") else BAD
+
+
+def _to_int(slot: Slot, value: Any) -> Any:
+    kind = type(value)
+    if kind is float and value.is_integer():
+        value = int(value)
+    elif kind is str:
+        try:
+            value = int(value)
+        except ValueError:
+            return BAD
+    elif kind is not int:
+        return BAD
+    return value if slot.bounds[0] <= value <= slot.bounds[1] else BAD
+
+
+def _to_float(slot: Slot, value: Any) -> Any:
+    if type(value) not in (int, float, str):
+        return BAD
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return BAD
+    return number if not math.isfinite(number) or abs(number) <= slot.bounds[1] else BAD
+
+
+def _to_enum(slot: Slot, value: Any) -> Any:
+    if type(value) is str:
+        number = slot.enum.get(value)
+        return number if number is not None else slot.enum.get(value.upper().replace("-", "_"), BAD)
+    return value if type(value) is int and -(2**31) <= value < 2**31 else BAD
+
+
+def _strict_a2b(text: str) -> bytes:
+    """Standard-alphabet decode that rejects stray characters (one C pass on Python 3.11+)."""
+    if sys.version_info >= (3, 11):
+        return binascii.a2b_base64(text, strict_mode=True)
+    if not _B64.fullmatch(text.rstrip("=")) or "-" in text or "_" in text:
+        raise ValueError("Only base64 data is allowed")
+    return binascii.a2b_base64(text)
+
+
+def decode_base64(value: str) -> bytes:
+    """Standard or URL-safe alphabet, padding optional; ValueError on anything else."""
+    body = value.rstrip("=")
+    if len(body) % 4 == 1 or len(value) - len(body) > 2:
+        raise ValueError(f"not base64: {value[:20]!r}")
+    if "-" in body or "_" in body:
+        body = body.translate(_URLSAFE)
+    return _strict_a2b(body + "=" * (-len(body) % 4))
+
+
+def _to_bytes(slot: Slot, value: Any) -> Any:
+    try:
+        return decode_base64(value) if type(value) is str else BAD
+    except (ValueError, binascii.Error):
+        return BAD
+
+
+CONVERT: dict[int, Callable[[Slot, Any], Any]] = {
+    K_STRING: _to_string,
+    K_BOOL: _to_bool,
+    K_INT: _to_int,
+    K_FLOAT: _to_float,
+    K_ENUM: _to_enum,
+    K_BYTES: _to_bytes,
+}

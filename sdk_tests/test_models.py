@@ -1,0 +1,27 @@
+"""The model catalogue endpoints."""
+
+from __future__ import annotations
+
+import pytest
+from google import genai
+
+
+def test_list_models_pages_through_the_catalogue(client: genai.Client) -> None:
+    paged = [m.name for m in client.models.list(config={"page_size": 3})]
+    whole = [m.name for m in client.models.list(config={"page_size": 1000})]
+    assert paged == whole and len(whole) >= 6 and len(set(whole)) == len(whole)
+    assert "models/gemini-2.5-flash" in whole and "models/gemini-embedding-001" in whole
+
+
+def test_get_model_reads_the_fields_the_sdk_maps(client: genai.Client) -> None:
+    model = client.models.get(model="gemini-2.5-flash")
+    assert model.name == "models/gemini-2.5-flash"
+    assert model.display_name and model.input_token_limit and model.output_token_limit
+    assert model.supported_actions and "generateContent" in model.supported_actions
+    assert model.thinking is True
+
+
+def test_unknown_model_is_404(client: genai.Client) -> None:
+    with pytest.raises(genai.errors.ClientError) as caught:
+        client.models.get(model="gemini-0-nothing")
+    assert caught.value.code == 404 and caught.value.status == "NOT_FOUND"
