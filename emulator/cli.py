@@ -28,14 +28,34 @@ def serve(
     lenient: Annotated[bool, typer.Option("--lenient", help="Ignore unknown fields; skip semantic checks.")] = False,
     models_file: Annotated[Path | None, typer.Option(help="Extra catalogue entries (JSON or YAML).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed mixed into the default model's choices.")] = None,
+    backend: Annotated[
+        list[str] | None,
+        typer.Option(help="Route GLOB=SPEC (repeatable): SPEC is default, scenario:FILE or callable:MODULE:FUNCTION."),
+    ] = None,
+    scenario: Annotated[Path | None, typer.Option(help="A scenario file answering every model.")] = None,
+    callable_path: Annotated[
+        list[Path] | None, typer.Option(help="Directory holding the modules of callable: routes (repeatable).")
+    ] = None,
+    control_remote: Annotated[
+        bool, typer.Option("--control-remote", help="Serve /_emulator/ to non-loopback callers too.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No access log.")] = False,
 ) -> None:
     """Serve the Gemini API on HOST:PORT and print the two lines that point the SDKs at it."""
-    given = {"host": host, "port": port, "api_key": api_key, "models_file": models_file, "seed": seed}
-    overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    if lenient:
-        overrides["lenient"] = True
-    settings = Settings(**overrides)
+    given = {
+        "host": host, "port": port, "api_key": api_key, "models_file": models_file, "seed": seed,
+        "backends": backend, "scenario": scenario, "callable_path": callable_path,
+    }  # fmt: skip
+    overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None and v != []}
+    overrides.update({k: True for k, on in (("lenient", lenient), ("control_remote", control_remote)) if on})
+    try:
+        settings = Settings(**overrides)
+        from .backends.specs import build_router
+
+        build_router(settings, _NoBackend())
+    except (ValueError, OSError) as exc:
+        typer.echo(f"gemini-emulator: {exc}", err=True)
+        raise typer.Exit(2) from None
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
     from .server.runner import serve as run
 
@@ -45,3 +65,10 @@ def serve(
         typer.echo(f"# gemini-emulator serving on {url} (Ctrl-C to stop)", err=True)
 
     run(settings, on_ready=ready)
+
+
+class _NoBackend:
+    """Stands in for the default model while the routes are checked before serving."""
+
+    async def answer(self, call: Any) -> Any:
+        raise NotImplementedError

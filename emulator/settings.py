@@ -21,6 +21,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(20 * MiB, ge=1024, description="Largest request body accepted.")
     models_file: Path | None = Field(None, description="JSON or YAML file of extra or overriding catalogue entries.")
     seed: int = Field(0, description="Mixed into every choice of the default model.")
+    backends: list[str] = Field(
+        default_factory=list,
+        description="Model routes, 'GLOB=SPEC', first match wins: SPEC is 'default', 'scenario:FILE' or "
+        "'callable:MODULE:FUNCTION'. Models no route matches get the default model.",
+    )
+    scenario: Path | None = Field(
+        None, description="A scenario file answering every model (same as '*=scenario:FILE')."
+    )
+    callable_path: list[Path] = Field(
+        default_factory=list, description="Directories searched for the modules of 'callable:' routes, and only they."
+    )
+    control_remote: bool = Field(False, description="Serve the /_emulator/ control plane to non-loopback callers.")
+    journal_per_context: int = Field(1000, ge=1, description="Journal entries kept per context.")
+    max_contexts: int = Field(1000, ge=1, description="Contexts with state kept; the least recently used goes first.")
 
     @property
     def expected_key(self) -> str | None:

@@ -1,5 +1,6 @@
-"""Builds the aiohttp application: one catch-all route into the pipeline, and a guard that turns
-anything unexpected into a Google error envelope instead of HTML or a bare 500."""
+"""Builds the aiohttp application: the control plane under ``/_emulator/``, one catch-all route into
+the API pipeline, and a guard that turns anything unexpected into a Google error envelope instead
+of HTML or a bare 500."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from aiohttp.web_request import BaseRequest
 
 from ..backends.base import Backend
 from ..backends.default import DefaultBackend
+from ..backends.specs import build_router, scenario_factory
 from ..catalogue import Catalogue
 from ..settings import Settings
 from ..wire import errors
 from ..wire.errors import ApiError
+from .control import Control
 from .handlers import Api, error_response
 
 log = logging.getLogger("emulator")
@@ -48,13 +51,14 @@ def create_app(
     backend: Backend | None = None,
     catalogue: Catalogue | None = None,
 ) -> web.Application:
+    """The emulator app; ``backend`` replaces the default model under the routes of ``settings``."""
     settings = settings or Settings()
-    api = Api(
-        settings,
-        catalogue or Catalogue.load(settings.models_file),
-        backend or DefaultBackend(seed=settings.seed),
-    )
+    router = build_router(settings, backend or DefaultBackend(seed=settings.seed))
+    api = Api(settings, catalogue or Catalogue.load(settings.models_file), router)
+    control = Control(router, api.journal, scenario_factory, settings.control_remote)
     app = web.Application(middlewares=[guard], client_max_size=settings.max_body_bytes)
+    app.router.add_route("*", "/_emulator/{name}", control.handle)
+    app.router.add_route("*", "/{prefix:.+}/_emulator/{name}", control.handle)
     app.router.add_route("*", "/{tail:.*}", api.handle)
     app[API_KEY] = api
     return app

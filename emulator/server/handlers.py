@@ -10,12 +10,15 @@ from typing import Any
 
 from aiohttp import web
 
-from ..backends.base import Backend, Call, Method, Reply, StreamReply
+from ..backends.base import Call, Method, Reply, StreamReply
+from ..backends.router import Router
 from ..catalogue import Catalogue
+from ..journal import Entry, Journal, ReplySummary, context_id, summarize
 from ..settings import Settings
 from ..wire import auth, encode, errors, routes, validate
 from ..wire.errors import ApiError
 from ..wire.routes import Operation, Route
+from ..wire.signatures import Signer
 
 log = logging.getLogger("emulator")
 
@@ -36,12 +39,14 @@ def error_response(error: ApiError, *, as_array: bool = False) -> web.Response:
 
 
 class Api:
-    """Serves one emulator: its settings, catalogue and backend."""
+    """Serves one emulator: its settings, catalogue, backend, journal and signer."""
 
-    def __init__(self, settings: Settings, catalogue: Catalogue, backend: Backend) -> None:
+    def __init__(self, settings: Settings, catalogue: Catalogue, backend: Router) -> None:
         self.settings = settings
         self.catalogue = catalogue
         self.backend = backend
+        self.journal = Journal(settings.journal_per_context, settings.max_contexts)
+        self.signer = Signer()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         as_array = False
@@ -53,41 +58,65 @@ class Api:
                 return json_response(self._list_models(request.query))
             if route.operation is Operation.GET_MODEL:
                 return json_response(self._get_model(route))
-            call = await self._call(request, route, key)
-            reply = await self.backend.answer(call)
-            if isinstance(reply, Reply):
-                return json_response(reply.body)
-            return await self._stream(request, reply, as_array)
+            call = await self._call(request, route, context_id(request.headers, key))
         except ApiError as error:
             return error_response(error, as_array=as_array)
+        entry = self.journal.record(call.context, call.model.model_id, call.method.value, call.version, call.body)
+        try:
+            reply = await self.backend.answer(call)
+        except ApiError as error:
+            entry.reply = _error_summary(error)
+            return error_response(error, as_array=as_array)
+        if isinstance(reply, Reply):
+            self.signer.sign_reply(reply.body, call.model)
+            entry.reply = summarize([reply.body], "reply")
+            return json_response(reply.body)
+        return await self._stream(request, call, reply, as_array, entry)
 
-    async def _call(self, request: web.Request, route: Route, key: str) -> Call:
+    async def _call(self, request: web.Request, route: Route, context: str) -> Call:
         assert route.model is not None
         method = Method(route.operation.value)
         model = self.catalogue.resolve(route.model, method.value, route.version)
         raw = await read_json(request, self.settings.max_body_bytes)
-        body = validate.parse_request(method, raw, model, strict=not self.settings.lenient)
-        return Call(method=method, model=model, version=route.version, body=body, context=key)
+        strict = not self.settings.lenient
+        body = validate.parse_request(method, raw, model, strict=strict)
+        if strict and method in (Method.GENERATE, Method.STREAM):
+            self.signer.check_request(body, model)
+        return Call(method=method, model=model, version=route.version, body=body, context=context)
 
-    async def _stream(self, request: web.Request, reply: StreamReply, as_array: bool) -> web.StreamResponse:
+    async def _stream(
+        self, request: web.Request, call: Call, reply: StreamReply, as_array: bool, entry: Entry
+    ) -> web.StreamResponse:
         chunks = reply.chunks
+        sent: list[dict[str, Any]] = []
+        signed: set[int] = set()
         try:
             first = await anext(chunks)
         except StopAsyncIteration:
             first = None
+        except ApiError as error:
+            entry.reply = _error_summary(error)
+            await _close(chunks)
+            return error_response(error, as_array=as_array)
         response = web.StreamResponse(status=200, headers=_ARRAY_HEADERS if as_array else _SSE_HEADERS)
         await response.prepare(request)
         array = encode.JsonArrayStream()
         try:
             async for chunk in _prepend(first, chunks):
+                self.signer.sign_reply(chunk, call.model, signed)
+                sent.append(chunk)
                 await response.write(array.element(chunk) if as_array else encode.sse_event(chunk))
         except ApiError as error:
+            entry.reply = _error_summary(error, sent)
             envelope = error.envelope()
             await response.write(array.element(envelope) if as_array else encode.stream_error(envelope))
         except (ConnectionResetError, OSError):
+            entry.reply = _error_summary(errors.ApiError(499, "Client disconnected."), sent)
             return response
         finally:
             await _close(chunks)
+        if entry.reply is None:
+            entry.reply = summarize(sent, "stream")
         if as_array:
             await response.write(array.close())
         await response.write_eof()
@@ -164,3 +193,9 @@ async def _close(chunks: AsyncIterator[dict[str, Any]]) -> None:
     aclose = getattr(chunks, "aclose", None)
     if aclose is not None:
         await aclose()
+
+
+def _error_summary(error: ApiError, sent: list[dict[str, Any]] | None = None) -> ReplySummary:
+    summary = summarize(sent or [], "error")
+    summary.status, summary.error_status, summary.error_message = error.code, error.status, error.message
+    return summary

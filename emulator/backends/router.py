@@ -1,0 +1,105 @@
+"""Which backend answers a call: by context first, then by model name, then the default.
+
+Backends that keep state (a scenario's rule counters) get one instance per context, made on first
+use by the route's factory, so tests sharing one server never share counters. A context can be
+given a backend of its own at run time (the control plane's ``scenario``); whatever that backend
+does not answer falls back to the static routes of the same context.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .base import Backend, Call, Reply, StreamReply
+
+_OVERRIDE = -1  # key of a context's override among its made backends
+Factory = Callable[[Backend], Backend]
+"""Makes a context's backend; receives the backend to fall back on for what it does not answer."""
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str
+    factory: Factory
+    description: str = ""
+
+    def matches(self, model_id: str) -> bool:
+        return fnmatch.fnmatchcase(model_id, self.pattern)
+
+
+@dataclass
+class _ContextBackends:
+    override: Factory | None = None
+    override_description: str = ""
+    made: dict[int, Backend] = field(default_factory=dict)
+
+
+class Router:
+    """A Backend that delegates; ``routes`` are tried in order, the first matching glob wins."""
+
+    def __init__(self, default: Backend, routes: list[Route] | None = None, max_contexts: int = 1000) -> None:
+        self.default = default
+        self.routes = list(routes or [])
+        self.max_contexts = max_contexts
+        self._contexts: OrderedDict[str, _ContextBackends] = OrderedDict()
+
+    def _state(self, context: str) -> _ContextBackends:
+        state = self._contexts.get(context)
+        if state is None:
+            state = self._contexts[context] = _ContextBackends()
+            while len(self._contexts) > self.max_contexts:
+                self._contexts.popitem(last=False)
+        else:
+            self._contexts.move_to_end(context)
+        return state
+
+    def _static(self, state: _ContextBackends, model_id: str) -> Backend:
+        for index, route in enumerate(self.routes):
+            if route.matches(model_id):
+                backend = state.made.get(index)
+                if backend is None:
+                    backend = state.made[index] = route.factory(self.default)
+                return backend
+        return self.default
+
+    def backend_for(self, call: Call) -> Backend:
+        state = self._state(call.context)
+        if state.override is None:
+            return self._static(state, call.model.model_id)
+        backend = state.made.get(_OVERRIDE)
+        if backend is None:
+            backend = state.made[_OVERRIDE] = state.override(_Static(self, call.context))
+        return backend
+
+    async def answer(self, call: Call) -> Reply | StreamReply:
+        return await self.backend_for(call).answer(call)
+
+    def use(self, context: str, factory: Factory, description: str = "") -> None:
+        """Gives ``context`` a backend of its own (fresh state), ahead of the static routes."""
+        state = self._state(context)
+        state.override, state.override_description = factory, description
+        state.made.pop(_OVERRIDE, None)
+
+    def override_of(self, context: str) -> str | None:
+        state = self._contexts.get(context)
+        return state.override_description if state and state.override else None
+
+    def reset(self, context: str | None = None) -> None:
+        """Forgets a context's override and every backend made for it (all contexts when None)."""
+        if context is None:
+            self._contexts.clear()
+        else:
+            self._contexts.pop(context, None)
+
+
+class _Static:
+    """The static routes of one context, as the fallback of that context's override."""
+
+    def __init__(self, router: Router, context: str) -> None:
+        self.router, self.context = router, context
+
+    async def answer(self, call: Call) -> Reply | StreamReply:
+        return await self.router._static(self.router._state(self.context), call.model.model_id).answer(call)

@@ -1,0 +1,118 @@
+"""What each context asked and what it got back, kept for tests to assert on.
+
+Bounded twice over: at most ``per_context`` entries per context and ``max_contexts`` contexts, the
+least recently used context dropped first, so a long-lived shared server cannot grow without end.
+Entries hold the canonical request body and a summary of the reply; never an API key (contexts
+derived from a key are stored as a digest of it, see :func:`context_id`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import itertools
+import time
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+CONTEXT_HEADER = "x-emulator-context"
+DEFAULT_CONTEXT = "default"
+
+
+def context_id(headers: Mapping[str, str], key: str | None) -> str:
+    """The caller's context: the explicit header, else a digest of the API key, else the default."""
+    explicit = headers.get(CONTEXT_HEADER)
+    if explicit:
+        return explicit[:200]
+    if key:
+        return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    return DEFAULT_CONTEXT
+
+
+class ReplySummary(BaseModel):
+    """How a call ended, in the terms a test asserts on."""
+
+    status: int = 200
+    kind: str = Field("reply", description="reply, stream or error")
+    text: str = ""
+    function_calls: list[str] = Field(default_factory=list, description="names of the functions called")
+    finish_reasons: list[str] = Field(default_factory=list)
+    chunks: int = 0
+    error_status: str | None = None
+    error_message: str | None = None
+
+
+class Entry(BaseModel):
+    """One model call; ``model`` is the bare id (``gemini-2.5-flash``), filterable by glob."""
+
+    seq: int
+    time: float
+    context: str
+    model: str
+    method: str
+    version: str
+    request: dict[str, Any]
+    reply: ReplySummary | None = None
+
+
+def summarize(bodies: Iterable[dict[str, Any]], kind: str) -> ReplySummary:
+    """The summary of one reply body or the chunks of a stream."""
+    summary = ReplySummary(kind=kind)
+    for body in bodies:
+        summary.chunks += 1
+        for candidate in body.get("candidates", ())[:1]:
+            for part in candidate.get("content", {}).get("parts", ()):
+                if "text" in part and not part.get("thought"):
+                    summary.text += part["text"]
+                if "functionCall" in part:
+                    summary.function_calls.append(part["functionCall"].get("name", ""))
+            if "finishReason" in candidate:
+                summary.finish_reasons.append(candidate["finishReason"])
+        block = body.get("promptFeedback", {}).get("blockReason")
+        if block:
+            summary.finish_reasons.append(f"BLOCKED:{block}")
+    return summary
+
+
+class Journal:
+    def __init__(self, per_context: int = 1000, max_contexts: int = 1000) -> None:
+        self.per_context = per_context
+        self.max_contexts = max_contexts
+        self._entries: OrderedDict[str, deque[Entry]] = OrderedDict()
+        self._seq = itertools.count(1)
+
+    def record(self, context: str, model: str, method: str, version: str, request: dict[str, Any]) -> Entry:
+        entry = Entry(
+            seq=next(self._seq), time=time.time(), context=context, model=model, method=method, version=version,
+            request=request,
+        )  # fmt: skip
+        entries = self._entries.get(context)
+        if entries is None:
+            entries = self._entries[context] = deque(maxlen=self.per_context)
+            while len(self._entries) > self.max_contexts:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(context)
+        entries.append(entry)
+        return entry
+
+    def entries(self, context: str | None = None, model: str | None = None, method: str | None = None) -> list[Entry]:
+        """Entries in arrival order; ``None`` filters match everything."""
+        pools = [self._entries.get(context, ())] if context is not None else list(self._entries.values())
+        found = [e for pool in pools for e in pool]
+        if context is None:
+            found.sort(key=lambda e: e.seq)
+        return [
+            e
+            for e in found
+            if (model is None or fnmatch.fnmatchcase(e.model, model)) and (method is None or e.method == method)
+        ]
+
+    def clear(self, context: str | None = None) -> None:
+        if context is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(context, None)

@@ -1,0 +1,117 @@
+"""The control plane under ``/_emulator/``: health, reset, per-context scenarios and the journal.
+
+A call's context is the ``x-emulator-context`` header, else the API key it sends (so a test that
+uses its own key is isolated with no setup), else ``?context=``. Only loopback callers are served
+unless ``control_remote`` is set: the control plane can replace any context's answers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from ..backends.router import Router
+from ..journal import Journal, context_id
+from ..wire import auth, errors
+from ..wire.errors import ApiError
+from .handlers import error_response, json_response
+
+ScenarioLoader = Callable[[Any, str], Callable[..., Any]]
+MAX_SCENARIO_BYTES = 1024 * 1024
+
+
+class Control:
+    def __init__(self, router: Router, journal: Journal, load_scenario: ScenarioLoader, allow_remote: bool) -> None:
+        self.router = router
+        self.journal = journal
+        self.load_scenario = load_scenario
+        self.allow_remote = allow_remote
+        self._endpoints: dict[tuple[str, str], Callable[[web.Request, str], Awaitable[dict[str, Any]]]] = {
+            ("GET", "health"): self.health,
+            ("POST", "reset"): self.reset,
+            ("GET", "scenario"): self.get_scenario,
+            ("PUT", "scenario"): self.put_scenario,
+            ("POST", "scenario"): self.put_scenario,
+            ("DELETE", "scenario"): self.delete_scenario,
+            ("GET", "requests"): self.requests,
+            ("DELETE", "requests"): self.clear_requests,
+        }
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            if not self.allow_remote and not _is_loopback(request.remote):
+                raise ApiError(403, "The control plane only serves loopback callers (see --control-remote).")
+            name = request.match_info["name"]
+            endpoint = self._endpoints.get((request.method, name))
+            if endpoint is None:
+                known = sorted({n for _, n in self._endpoints})
+                if name in known:
+                    raise ApiError(405, f"/_emulator/{name} does not take {request.method}.", "INVALID_ARGUMENT")
+                raise ApiError(404, f"No control endpoint /_emulator/{name}; known: {', '.join(known)}.")
+            return json_response(await endpoint(request, _context(request)))
+        except ApiError as error:
+            return error_response(error)
+
+    async def health(self, request: web.Request, context: str) -> dict[str, Any]:
+        return {"status": "ok", "context": context}
+
+    async def reset(self, request: web.Request, context: str) -> dict[str, Any]:
+        everything = request.query.get("all") in ("1", "true")
+        self.router.reset(None if everything else context)
+        self.journal.clear(None if everything else context)
+        return {"reset": "all" if everything else context}
+
+    async def get_scenario(self, request: web.Request, context: str) -> dict[str, Any]:
+        return {"context": context, "scenario": self.router.override_of(context)}
+
+    async def put_scenario(self, request: web.Request, context: str) -> dict[str, Any]:
+        data = await request.read()
+        if len(data) > MAX_SCENARIO_BYTES:
+            raise errors.invalid_argument(f"A scenario may hold at most {MAX_SCENARIO_BYTES} bytes.")
+        try:
+            document = yaml.safe_load(data.decode("utf-8")) if data.strip() else None
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise errors.invalid_argument(f"The scenario is not valid JSON or YAML: {exc}") from None
+        source = request.query.get("name", f"scenario for context {context}")
+        try:
+            factory = self.load_scenario(document, source)
+        except ValueError as exc:
+            raise errors.invalid_argument(str(exc)) from None
+        self.router.use(context, factory, source)
+        self.journal.clear(context)
+        return {"context": context, "scenario": source}
+
+    async def delete_scenario(self, request: web.Request, context: str) -> dict[str, Any]:
+        self.router.reset(context)
+        return {"context": context, "scenario": None}
+
+    async def requests(self, request: web.Request, context: str) -> dict[str, Any]:
+        query = request.query
+        found = self.journal.entries(context, model=query.get("model"), method=query.get("method"))
+        limit = query.get("limit")
+        if limit is not None:
+            if not limit.isdigit():
+                raise errors.invalid_argument(f'Invalid value for limit: "{limit}"')
+            found = found[-int(limit) :] if int(limit) else []
+        return {"context": context, "requests": [e.model_dump(mode="json") for e in found]}
+
+    async def clear_requests(self, request: web.Request, context: str) -> dict[str, Any]:
+        self.journal.clear(context)
+        return {"context": context, "requests": []}
+
+
+def _context(request: web.Request) -> str:
+    if "x-emulator-context" not in request.headers and "context" in request.query:
+        return request.query["context"]
+    return context_id(request.headers, auth.request_key(request.headers, request.query))
+
+
+def _is_loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False

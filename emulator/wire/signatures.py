@@ -1,0 +1,119 @@
+"""Thought signatures for Gemini-3-like models: issued on the way out, demanded on the way back.
+
+The real service attaches an opaque ``thoughtSignature`` to the first function call of a model
+turn and rejects a follow-up request whose current turn replays that call without it. Histories
+rebuilt without signatures are the bug users hit most, so the emulator enforces the same rule for
+models whose catalogue entry says ``thought_signatures``. Signatures are an HMAC of the call under
+a per-instance secret; signatures that a backend supplied itself (a recorded cassette, a scenario)
+are remembered when served, so that they verify when they come back.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+from collections import OrderedDict
+from typing import Any
+
+from ..catalogue import ModelInfo
+from . import errors
+
+_MAGIC = b"gemu1"
+MAX_FOREIGN = 10_000
+MSG_MISSING = (
+    "Function call is missing a thought_signature in functionCall parts. This is required for tools to work "
+    "correctly, and missing thought_signature may lead to degraded model performance. Additional data, function "
+    "call `{name}` , position {position}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures "
+    "for more details."
+)
+MSG_CORRUPTED = "Corrupted thought signature."
+
+
+def _call_payload(call: dict[str, Any]) -> bytes:
+    ident = call.get("id") or json.dumps(call.get("args", {}), sort_keys=True, separators=(",", ":"))
+    return f"{call.get('name', '')}\x00{ident}".encode()
+
+
+class Signer:
+    """Signs and checks the function calls of one emulator instance."""
+
+    def __init__(self, secret: bytes | None = None) -> None:
+        self._secret = secret or os.urandom(32)
+        self._foreign: OrderedDict[bytes, None] = OrderedDict()
+
+    def signature(self, call: dict[str, Any]) -> str:
+        digest = hmac.new(self._secret, _call_payload(call), hashlib.sha256).digest()[:24]
+        return base64.b64encode(_MAGIC + digest).decode()
+
+    def sign_reply(self, body: dict[str, Any], model: ModelInfo, signed: set[int] | None = None) -> None:
+        """Signs, in place, the first function call of each candidate that has none.
+
+        ``signed`` carries the candidate indexes already signed across the chunks of one stream,
+        since only the first call of a turn is signed.
+        """
+        if not model.emulator.thought_signatures:
+            return
+        done = signed if signed is not None else set()
+        for position, candidate in enumerate(body.get("candidates", ())):
+            index = candidate.get("index", position)
+            for part in candidate.get("content", {}).get("parts", ()):
+                if "thoughtSignature" in part:
+                    self._remember(part["thoughtSignature"])
+                    if "functionCall" in part:
+                        done.add(index)
+                elif "functionCall" in part and index not in done:
+                    part["thoughtSignature"] = self.signature(part["functionCall"])
+                    done.add(index)
+
+    def _remember(self, signature: str) -> None:
+        try:
+            raw = base64.b64decode(signature)
+        except (binascii.Error, ValueError):
+            return
+        self._foreign[raw] = None
+        while len(self._foreign) > MAX_FOREIGN:
+            self._foreign.popitem(last=False)
+
+    def _valid(self, call: dict[str, Any], signature: str) -> bool:
+        raw = base64.b64decode(signature)
+        if raw in self._foreign:
+            return True
+        return hmac.compare_digest(raw, base64.b64decode(self.signature(call)))
+
+    def check_request(self, body: dict[str, Any], model: ModelInfo) -> None:
+        """Rejects a request whose current turn dropped or altered the signature of a function call."""
+        if not model.emulator.thought_signatures:
+            return
+        contents = body.get("contents", [])
+        start = _current_turn_start(contents)
+        first_in_run = True
+        for position in range(start, len(contents)):
+            content = contents[position]
+            if content.get("role") != "model":
+                first_in_run = True
+                continue
+            for part in content.get("parts", ()):
+                if "functionCall" not in part:
+                    continue
+                signature = part.get("thoughtSignature")
+                if signature is None and first_in_run:
+                    name = part["functionCall"].get("name", "")
+                    raise errors.invalid_argument(MSG_MISSING.format(name=name, position=position + 1))
+                if signature is not None and not self._valid(part["functionCall"], signature):
+                    raise errors.invalid_argument(MSG_CORRUPTED)
+                first_in_run = False
+
+
+def _current_turn_start(contents: list[dict[str, Any]]) -> int:
+    """Index after the last user content that is a real message (not only function responses)."""
+    for position in range(len(contents) - 1, -1, -1):
+        content = contents[position]
+        if content.get("role", "user") != "model" and any(
+            "functionResponse" not in part for part in content.get("parts", ())
+        ):
+            return position + 1
+    return 0
