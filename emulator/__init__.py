@@ -2,6 +2,8 @@
 
 from .backends.base import Backend, Call, Method, Reply, StreamReply
 from .backends.default import DefaultBackend
+from .backends.function import FunctionBackend, ModelContext, ModelRequest
+from .backends.router import Router
 from .catalogue import Catalogue, ModelInfo
 from .server.app import create_app
 from .server.runner import EmulatorThread, serve
@@ -15,9 +17,13 @@ __all__ = [
     "Catalogue",
     "DefaultBackend",
     "EmulatorThread",
+    "FunctionBackend",
     "Method",
+    "ModelContext",
     "ModelInfo",
+    "ModelRequest",
     "Reply",
+    "Router",
     "Settings",
     "StreamReply",
     "create_app",
