@@ -10,8 +10,9 @@ from collections.abc import Callable
 from aiohttp import web
 
 from ..backends.base import Backend
+from ..backends.router import Router
 from ..settings import Settings
-from .app import AccessLogger, create_app
+from .app import API_KEY, AccessLogger, create_app
 
 
 async def start_site(app: web.Application, host: str, port: int, access_log: bool = True) -> tuple[web.AppRunner, str]:
@@ -56,13 +57,20 @@ class EmulatorThread:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="gemini-emulator", daemon=True)
         self._runner: web.AppRunner | None = None
+        self.app: web.Application | None = None
 
     def start(self) -> EmulatorThread:
         self._thread.start()
-        app = create_app(self.settings, self.backend)
+        self.app = app = create_app(self.settings, self.backend)
         future = asyncio.run_coroutine_threadsafe(start_site(app, self.settings.host, self.settings.port), self._loop)
         self._runner, self.url = future.result(timeout=30)
         return self
+
+    @property
+    def router(self) -> Router:
+        """The backend router, for giving a context an in-process backend (a callable model)."""
+        assert self.app is not None, "start the emulator first"
+        return self.app[API_KEY].backend
 
     def stop(self) -> None:
         if self._runner is not None:

@@ -1,0 +1,164 @@
+"""pytest fixtures and markers for code built on the Gemini SDK; every name starts with ``gemini``.
+
+Importing this module costs almost nothing: the emulator, aiohttp and google-genai are imported
+when a fixture is first used. One emulator serves the whole session (in a background thread, or
+an external one named by ``--gemini-emulator-url`` / ``GEMINI_EMULATOR_URL``); each test gets a
+context of its own through an API key of its own, so scenarios, counters and the journal never
+leak between tests, also under pytest-xdist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from google import genai
+
+    from .journal import Entry
+
+URL_ENV = "GEMINI_EMULATOR_URL"
+MARKERS = (
+    "gemini_scenario(source): answer this test from a scenario: a file path, or the rules as a dict",
+    "gemini_model(function=f): answer this test with a Python callable model (in-process emulator only)",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gemini", "gemini-emulator")
+    group.addoption(
+        "--gemini-emulator-url",
+        default=None,
+        help=f"use a running emulator at this URL (else ${URL_ENV}, else start one)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+
+
+class _External:
+    """An emulator this session did not start."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def gemini_emulator(pytestconfig: pytest.Config) -> Iterator[Any]:
+    """The session's emulator (``.url``): external when configured, else one on a free loopback port."""
+    url = pytestconfig.getoption("--gemini-emulator-url") or os.environ.get(URL_ENV)
+    if url:
+        yield _External(url)
+        return
+    from .server.runner import EmulatorThread
+
+    with EmulatorThread() as emu:
+        yield emu
+
+
+class GeminiContext:
+    """One test's view of the emulator: its key, its clients, its journal and its backends."""
+
+    def __init__(self, emulator: Any, key: str) -> None:
+        self.emulator = emulator
+        self.url: str = emulator.url
+        self.key = key
+
+    def _control(self, method: str, name: str, body: bytes | None = None) -> Any:
+        request = urllib.request.Request(
+            f"{self.url}/_emulator/{name}", data=body, method=method, headers={"x-goog-api-key": self.key}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            message = json.load(exc).get("error", {}).get("message", exc.reason)
+            raise AssertionError(f"gemini-emulator control plane: {message}") from None
+
+    def client(self, **http_options: Any) -> genai.Client:
+        from google import genai
+
+        return genai.Client(api_key=self.key, http_options={"base_url": self.url, **http_options})
+
+    def use_scenario(self, source: str | Path | dict[str, Any]) -> None:
+        """Answers this test from a scenario: a YAML or JSON file, or the document itself."""
+        if isinstance(source, dict):
+            name, body = "inline", json.dumps(source).encode()
+        else:
+            name, body = Path(source).name, Path(source).read_bytes()
+        self._control("PUT", f"scenario?name={urllib.parse.quote(name)}", body)
+
+    def use_model(self, function: Callable[..., Any]) -> None:
+        """Answers this test with a Python callable model (needs the in-process emulator)."""
+        from .backends.function import FunctionBackend
+        from .journal import context_id
+
+        router = getattr(self.emulator, "router", None)
+        if router is None:
+            raise pytest.UsageError("gemini_model needs the in-process emulator, not --gemini-emulator-url")
+        router.use(context_id({}, self.key), lambda fallback: FunctionBackend(function, fallback), function.__name__)
+
+    def reset(self) -> None:
+        self._control("POST", "reset")
+
+    @property
+    def requests(self) -> list[Entry]:
+        """Every model call this test made, oldest first."""
+        from .journal import Entry
+
+        return [Entry.model_validate(e) for e in self._control("GET", "requests")["requests"]]
+
+    @property
+    def last_request(self) -> Entry:
+        found = self.requests
+        assert found, "the code under test made no model call"
+        return found[-1]
+
+    def attempts(self, model: str = "*") -> int:
+        """How many calls reached the model (retries included)."""
+        from fnmatch import fnmatchcase
+
+        return sum(fnmatchcase(e.model, model) for e in self.requests)
+
+    def declared_tools(self, entry: Entry | None = None) -> list[str]:
+        """Names of the functions a request declared (the last request by default)."""
+        body = (entry or self.last_request).request
+        return [d["name"] for t in body.get("tools", ()) for d in t.get("functionDeclarations", ())]
+
+
+@pytest.fixture
+def gemini(gemini_emulator: Any, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> GeminiContext:
+    """This test's context; also points ``genai.Client()`` built by the code under test at the emulator."""
+    context = GeminiContext(gemini_emulator, f"gemini-test-{uuid.uuid4().hex}")
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", context.url)
+    monkeypatch.setenv("GEMINI_API_KEY", context.key)
+    monkeypatch.setenv("GOOGLE_API_KEY", context.key)
+    monkeypatch.delenv("GOOGLE_GENAI_USE_VERTEXAI", raising=False)
+    for marker in request.node.iter_markers("gemini_scenario"):
+        context.use_scenario(marker.args[0] if marker.args else marker.kwargs)
+    for marker in request.node.iter_markers("gemini_model"):
+        context.use_model(marker.kwargs.get("function") or marker.args[0])
+    return context
+
+
+@pytest.fixture
+def genai_client(gemini: GeminiContext) -> genai.Client:
+    """A google-genai client on this test's context."""
+    return gemini.client()
+
+
+@pytest.fixture
+def genai_async_client(genai_client: genai.Client) -> Any:
+    """The async face (``client.aio``) of :func:`genai_client`."""
+    return genai_client.aio

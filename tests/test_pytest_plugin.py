@@ -1,0 +1,66 @@
+"""The pytest plugin as a user meets it: a fresh project, run by pytester in a subprocess."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_example_passes_in_a_new_project(pytester: pytest.Pytester) -> None:
+    (example,) = re.findall(r"```py\n(.*?)```", README, flags=re.S)
+    pytester.makepyfile(test_my_app=example)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+CALLABLE_TESTS = """
+import pytest
+from google import genai
+
+
+def upper(request, context):
+    return request.last_user_text.upper()
+
+
+@pytest.mark.gemini_model(function=upper)
+def test_marker_model(genai_client):
+    assert genai_client.models.generate_content(model="gemini-2.5-flash", contents="shout").text == "SHOUT"
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_contexts_are_apart(gemini, genai_client, n):
+    gemini.use_model(lambda request, context: f"only {n}")
+    assert genai_client.models.generate_content(model="gemini-2.5-flash", contents="x").text == f"only {n}"
+    assert [e.reply.text for e in gemini.requests] == [f"only {n}"]
+
+
+def test_default_model_and_async_client(genai_async_client, gemini):
+    import asyncio
+
+    async def run():
+        return await genai_async_client.models.generate_content(model="gemini-2.5-flash", contents="async")
+
+    assert "async" in asyncio.run(run()).text
+    assert gemini.attempts("gemini-2.5-*") == 1 and gemini.declared_tools() == []
+"""
+
+
+@pytest.mark.parametrize("workers", [None, "2"])
+def test_markers_fixtures_and_isolation_also_under_xdist(pytester: pytest.Pytester, workers: str | None) -> None:
+    pytester.makepyfile(test_plugin_use=CALLABLE_TESTS)
+    args = ["-p", "no:cacheprovider", *(["-n", workers] if workers else [])]
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(passed=8)
+
+
+def test_importing_the_plugin_imports_neither_aiohttp_nor_the_sdk() -> None:
+    code = (
+        "import sys, emulator.pytest_plugin; print(sorted(m for m in ('aiohttp', 'google.genai') if m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
