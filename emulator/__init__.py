@@ -28,7 +28,25 @@ _EXPORTS = {
     "create_app": ".server.app",
     "serve": ".server.runner",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ApiError",
+    "Backend",
+    "Call",
+    "Catalogue",
+    "DefaultBackend",
+    "EmulatorThread",
+    "FunctionBackend",
+    "Method",
+    "ModelContext",
+    "ModelInfo",
+    "ModelRequest",
+    "Reply",
+    "Router",
+    "Settings",
+    "StreamReply",
+    "create_app",
+    "serve",
+]
 
 if TYPE_CHECKING:
     from .backends.base import Backend, Call, Method, Reply, StreamReply

@@ -89,7 +89,9 @@ class GeminiContext:
     def client(self, **http_options: Any) -> genai.Client:
         from google import genai
 
-        return genai.Client(api_key=self.key, http_options={"base_url": self.url, **http_options})
+        from google.genai import types
+
+        return genai.Client(api_key=self.key, http_options=types.HttpOptions(base_url=self.url, **http_options))
 
     def use_scenario(self, source: str | Path | dict[str, Any]) -> None:
         """Answers this test from a scenario: a YAML or JSON file, or the document itself."""

@@ -1,12 +1,15 @@
 """The zero-config model: plausible, deterministic answers derived from the request itself.
 
 Same request in, same answer out (across processes): every choice is drawn from a random
-generator seeded by a digest of the canonical request, the model and the configured seed.
+generator seeded by a digest of the canonical request, the model and the configured seed. When the
+request declares functions the model calls them, steered by the prompt's wording (the rule lives
+in :mod:`.tools`); once the function results are in, it answers text built from them.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import math
@@ -15,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..wire import tokens
+from . import tools
 from .base import Call, Method, Reply, StreamReply
 from .schema_values import value_for_schema
 
@@ -51,15 +55,10 @@ def last_user_text(contents: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _function_results(contents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if not contents or contents[-1].get("role", "user") != "user":
-        return []
-    return [p["functionResponse"] for p in contents[-1].get("parts", ()) if "functionResponse" in p]
-
-
 def _prose(call: Call, rng: random.Random) -> str:
     contents = call.body.get("contents", [])
-    results = _function_results(contents)
+    # Every result of the current user turn, so the answer after several rounds reports them all.
+    results = tools.progress(contents).results
     if results:
         found = "; ".join(
             f"{r.get('name', 'the function')} returned {json.dumps(r.get('response', {}), ensure_ascii=False)}"
@@ -85,14 +84,38 @@ def _structured(call: Call, config: dict[str, Any], seed: bytes, hint: str) -> s
 
 
 class Candidate:
-    """One candidate's final text and why it ended, before it is framed as a response."""
+    """One candidate's final text or function calls and why it ended, before it is framed as a response.
 
-    def __init__(self, text: str, finish: str, thought: str | None) -> None:
+    Function calls are never cut by ``maxOutputTokens`` or stop sequences: a partial call is no call,
+    and clients only ever see whole ones.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        finish: str,
+        thought: str | None,
+        calls: list[dict[str, Any]] | None = None,
+        finish_message: str | None = None,
+    ) -> None:
         self.text, self.finish, self.thought = text, finish, thought
+        self.calls = calls or []
+        self.finish_message = finish_message
+
+    @property
+    def output_tokens(self) -> int:
+        return tokens.count_text(self.text) + sum(tokens.count_part(p) for p in self.calls)
 
     @classmethod
     def generate(cls, call: Call, seed: bytes, index: int) -> Candidate:
         config = call.body.get("generationConfig", {})
+        thinking = config.get("thinkingConfig", {})
+        thinks = bool(call.model.thinking) and thinking.get("thinkingBudget", -1) != 0
+        thought = _THOUGHT if thinks else None
+        planned = tools.calls_to_make(call.body)
+        if planned:
+            calls = tools.call_parts(planned, seed + bytes([index]))
+            return cls("", "STOP", thought, calls, tools.FINISH_MESSAGE)
         rng = random.Random(seed + bytes([index]))
         prose = _prose(call, rng)
         if config.get("responseMimeType") in ("application/json", "text/x.enum"):
@@ -106,23 +129,27 @@ class Candidate:
         limit = config.get("maxOutputTokens")
         if limit is not None and tokens.count_text(text) > limit:
             text, finish = tokens.truncate(text, limit), "MAX_TOKENS"
-        thinking = config.get("thinkingConfig", {})
-        thinks = bool(call.model.thinking) and thinking.get("thinkingBudget", -1) != 0
-        return cls(text, finish, _THOUGHT if thinks else None)
+        return cls(text, finish, thought)
 
-    def parts(self, text: str, include_thought: bool) -> list[dict[str, Any]]:
+    def parts(self, text: str, include_thought: bool, calls: bool = True) -> list[dict[str, Any]]:
         parts: list[dict[str, Any]] = []
         if include_thought and self.thought:
             parts.append({"text": self.thought, "thought": True})
         if text:
             parts.append({"text": text})
+        if calls:
+            parts += [copy.deepcopy(p) for p in self.calls]
         return parts
 
 
-def _candidate_json(index: int, parts: list[dict[str, Any]], finish: str | None) -> dict[str, Any]:
+def _candidate_json(
+    index: int, parts: list[dict[str, Any]], finish: str | None, message: str | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {"content": {"parts": parts, "role": "model"}} if parts else {}
     if finish:
         out["finishReason"] = finish
+        if message:
+            out["finishMessage"] = message
     out["index"] = index
     return out
 
@@ -171,20 +198,24 @@ class DefaultBackend:
     def _unary(self, call: Call, seed: bytes, candidates: list[Candidate]) -> dict[str, Any]:
         include = _include_thoughts(call)
         prompt, details = tokens.prompt_usage(call.body)
-        output = sum(tokens.count_text(c.text) for c in candidates)
+        output = sum(c.output_tokens for c in candidates)
         thoughts = sum(tokens.count_text(c.thought) for c in candidates if c.thought)
         return self._frame(
             call,
             seed,
-            [_candidate_json(i, c.parts(c.text, include), c.finish) for i, c in enumerate(candidates)],
+            [
+                _candidate_json(i, c.parts(c.text, include), c.finish, c.finish_message)
+                for i, c in enumerate(candidates)
+            ],
             _usage(prompt, output, thoughts, details),
         )
 
     async def _stream(self, call: Call, seed: bytes, candidates: list[Candidate]) -> AsyncIterator[dict[str, Any]]:
+        """Thoughts first, then text in pieces; a candidate's function calls all ride whole on the last chunk."""
         prompt, details = tokens.prompt_usage(call.body)
         thoughts = sum(tokens.count_text(c.thought) for c in candidates if c.thought)
         if _include_thoughts(call) and thoughts:
-            first = [_candidate_json(i, c.parts("", True), None) for i, c in enumerate(candidates)]
+            first = [_candidate_json(i, c.parts("", True, calls=False), None) for i, c in enumerate(candidates)]
             yield self._frame(call, seed, first, _usage(prompt, 0, thoughts, details))
         pieces = [_split(c.text) for c in candidates]
         steps = max(len(p) for p in pieces)
@@ -194,9 +225,14 @@ class DefaultBackend:
             chunk = []
             for i, (cand, parts) in enumerate(zip(candidates, pieces, strict=False)):
                 text = parts[step] if step < len(parts) else ""
+                out = [{"text": text}] if text else []
                 emitted += tokens.count_text(text)
-                if text or last:
-                    chunk.append(_candidate_json(i, [{"text": text}] if text else [], cand.finish if last else None))
+                if last:
+                    out += [copy.deepcopy(p) for p in cand.calls]
+                    emitted += sum(tokens.count_part(p) for p in cand.calls)
+                if out or last:
+                    finish = (cand.finish, cand.finish_message) if last else (None, None)
+                    chunk.append(_candidate_json(i, out, *finish))
             yield self._frame(call, seed, chunk, _usage(prompt, emitted, thoughts, details))
 
     def _count(self, call: Call) -> dict[str, Any]:
