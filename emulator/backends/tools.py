@@ -1,0 +1,231 @@
+"""Function calling for the default model: what to call, in which round, with which arguments.
+
+A test author steers the model with the wording of the prompt alone, so the rule is small and
+deterministic:
+
+* The *prompt* is the last user content that is not function responses; every user content of
+  function responses after it is one finished *round*. The model only calls functions when the
+  request ends with a user content.
+* The prompt is cut into *steps* at each word "then". In each step, every mention of a callable
+  function's name (whole word, any case) is one call, in the order written: two names, or one
+  name written twice, make parallel calls; "a then b" makes ``a`` in round one and ``b`` in round
+  two. A prompt that names no callable function calls the first one, once.
+* Round ``n`` makes the calls of step ``n``; once the steps are used up the model answers text
+  from the function results (mode ``ANY`` instead repeats the last step: it must always call, so
+  the SDK's automatic function calling runs until its ``maximum_remote_calls``).
+
+Callable functions are the declared ones (first declaration of a name wins), restricted to
+``allowedFunctionNames`` when given, in any mode: the model never names a function the client did
+not offer. Mode ``NONE`` never calls; ``AUTO``, ``VALIDATED`` and an unset mode call as above.
+
+Arguments come from the declaration's ``parameters`` (Google Schema) or ``parametersJsonSchema``,
+through :func:`~emulator.backends.schema_values.value_for_schema`, seeded by the request digest and
+the call's position, and hinted with the prompt text around the mention (so an enum value or a
+word written next to the name tends to show up). Every call carries an 8-character ``id`` and an
+``args`` object, ``{}`` for functions without parameters, since the Python SDK skips calls whose
+args are missing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..wire import errors
+from .schema_values import value_for_schema
+
+__all__ = [
+    "FINISH_MESSAGE",
+    "Declaration",
+    "Planned",
+    "Progress",
+    "call_parts",
+    "callable_functions",
+    "calls_to_make",
+    "declarations",
+    "plan",
+    "progress",
+]
+
+FINISH_MESSAGE = "Model generated function call(s)."
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+_THEN = re.compile(r"\bthen\b", re.IGNORECASE)
+# Names may hold letters, digits, "_", ".", ":" and "-"; a mention must not sit inside a longer
+# identifier, but a sentence's full stop right after the name is fine.
+_BEFORE, _AFTER = r"(?<![\w.:-])", r"(?![\w-]|[.:][\w-])"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One declared function, with where it sits in the request for error messages."""
+
+    name: str
+    schema: dict[str, Any] | None
+    json_schema: bool
+    path: str
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One call the model will make: which function, and the prompt text its arguments draw on."""
+
+    declaration: Declaration
+    hint: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the conversation stands in the current user turn."""
+
+    prompt: str
+    rounds: int
+    results: list[dict[str, Any]]
+    awaiting: bool
+
+
+def declarations(body: dict[str, Any]) -> list[Declaration]:
+    """Declared functions in request order; a repeated name keeps its first declaration."""
+    found: dict[str, Declaration] = {}
+    for t, tool in enumerate(body.get("tools", ())):
+        for d, decl in enumerate(tool.get("functionDeclarations", ())):
+            name = decl.get("name")
+            if not name or name in found:
+                continue
+            path = f"tools[{t}].function_declarations[{d}]"
+            if "parametersJsonSchema" in decl:
+                found[name] = Declaration(name, decl["parametersJsonSchema"], True, f"{path}.parameters_json_schema")
+            else:
+                found[name] = Declaration(name, decl.get("parameters"), False, f"{path}.parameters")
+    return list(found.values())
+
+
+def _config(body: dict[str, Any]) -> dict[str, Any]:
+    config = body.get("toolConfig", {}).get("functionCallingConfig", {})
+    return config if isinstance(config, dict) else {}
+
+
+def callable_functions(body: dict[str, Any]) -> list[Declaration]:
+    """What the model may call: nothing in mode NONE, else the declarations ``allowedFunctionNames`` lets through."""
+    config = _config(body)
+    if config.get("mode") == "NONE":
+        return []
+    declared = declarations(body)
+    allowed = config.get("allowedFunctionNames")
+    if allowed:
+        names = set(allowed)
+        declared = [d for d in declared if d.name in names]
+    return declared
+
+
+def _answers(content: dict[str, Any]) -> bool:
+    return (content.get("role") or "user") == "user" and any(
+        "functionResponse" in part for part in content.get("parts", ())
+    )
+
+
+def progress(contents: list[dict[str, Any]]) -> Progress:
+    """The prompt, the rounds answered since it and, if the request ends with answers, every result since it."""
+    anchor = next(
+        (
+            i
+            for i in range(len(contents) - 1, -1, -1)
+            if (contents[i].get("role") or "user") == "user" and not _answers(contents[i])
+        ),
+        -1,
+    )
+    prompt = ""
+    if anchor >= 0:
+        texts = [p["text"] for p in contents[anchor].get("parts", ()) if "text" in p and not p.get("thought")]
+        prompt = " ".join(texts)
+    later = contents[anchor + 1 :]
+    answered = [c for c in later if _answers(c)]
+    ends_with_answers = bool(contents) and _answers(contents[-1])
+    results = [p["functionResponse"] for c in answered for p in c.get("parts", ()) if "functionResponse" in p]
+    return Progress(
+        prompt=prompt,
+        rounds=len(answered),
+        results=results if ends_with_answers else [],
+        awaiting=bool(contents) and (contents[-1].get("role") or "user") == "user",
+    )
+
+
+def _mentions(segment: str, functions: list[Declaration]) -> list[tuple[int, int, Declaration]]:
+    """Non-overlapping (start, end, function) mentions in order; the longest name wins a tie."""
+    hits: list[tuple[int, int, int, Declaration]] = []
+    for order, decl in enumerate(functions):
+        pattern = _BEFORE + re.escape(decl.name) + _AFTER
+        hits += [(m.start(), m.end(), order, decl) for m in re.finditer(pattern, segment, re.IGNORECASE)]
+    hits.sort(key=lambda h: (h[0], h[0] - h[1], h[2]))
+    kept: list[tuple[int, int, Declaration]] = []
+    for start, end, _, decl in hits:
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end, decl))
+    return kept
+
+
+def plan(prompt: str, functions: list[Declaration]) -> list[list[Planned]]:
+    """The calls of every round, from the prompt's wording (see the module docstring)."""
+    if not functions:
+        return []
+    mentions = _mentions(prompt, functions)
+    # A "then" inside a mentioned name (``do-then``) does not cut the prompt.
+    cuts = [(m.start(), m.end()) for m in _THEN.finditer(prompt) if not any(s <= m.start() < e for s, e, _ in mentions)]
+    starts = [c[0] for c in cuts]
+    lows, highs = [0, *(c[1] for c in cuts)], [*starts, len(prompt)]
+    steps: dict[int, list[Planned]] = {}
+    for k, (start, end, decl) in enumerate(mentions):
+        step = bisect.bisect_right(starts, start)
+        before = k > 0 and bisect.bisect_right(starts, mentions[k - 1][0]) == step
+        after = k + 1 < len(mentions) and bisect.bisect_right(starts, mentions[k + 1][0]) == step
+        # A call's context runs to the next mention; the step's first call also gets what precedes
+        # it ("In Osaka, use get_weather").
+        begin = start if before else lows[step]
+        stop = mentions[k + 1][0] if after else highs[step]
+        hint = " ".join((prompt[begin:start] + " " + prompt[end:stop]).split())
+        steps.setdefault(step, []).append(Planned(decl, hint))
+    return [steps[k] for k in sorted(steps)] or [[Planned(functions[0], " ".join(prompt.split()))]]
+
+
+def calls_to_make(body: dict[str, Any]) -> list[Planned]:
+    """The calls this request's answer makes; empty when the model should answer text."""
+    contents = body.get("contents", [])
+    state = progress(contents)
+    if not state.awaiting:
+        return []
+    steps = plan(state.prompt, callable_functions(body))
+    if not steps:
+        return []
+    if state.rounds < len(steps):
+        return steps[state.rounds]
+    return steps[-1] if _config(body).get("mode") == "ANY" else []
+
+
+def _call_id(seed: bytes, index: int) -> str:
+    raw = hashlib.sha256(seed + b"|call-id|" + index.to_bytes(4, "big")).digest()
+    return "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in raw[:8])
+
+
+def call_parts(planned: list[Planned], seed: bytes) -> list[dict[str, Any]]:
+    """The ``functionCall`` parts for ``planned``, arguments valid against each declaration's schema.
+
+    A schema no value satisfies is the client's mistake, so it is answered with a 400 that names
+    the declaration, rather than with a call the client's own validation would reject.
+    """
+    parts: list[dict[str, Any]] = []
+    for index, item in enumerate(planned):
+        decl = item.declaration
+        arg_seed = seed + b"|args|" + index.to_bytes(4, "big")
+        try:
+            args = value_for_schema(decl.schema, seed=arg_seed, json_schema=decl.json_schema, hint=item.hint)
+        except ValueError as exc:
+            raise errors.invalid_argument(
+                f"* GenerateContentRequest.{decl.path}: no arguments satisfy the parameters of function "
+                f"`{decl.name}`: {exc}\n"
+            ) from None
+        # Arguments travel as a Struct: a non-object parameter schema cannot be honoured, {} is the closest.
+        call = {"name": decl.name, "args": args if isinstance(args, dict) else {}, "id": _call_id(seed, index)}
+        parts.append({"functionCall": call})
+    return parts
