@@ -8,7 +8,6 @@ in :mod:`.tools`); once the function results are in, it answers text built from 
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import json
@@ -18,8 +17,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..wire import tokens
-from . import tools
+from . import framing, tools
 from .base import Call, Method, Reply, StreamReply
+from .framing import CHUNK_TOKENS, digest, response_id  # noqa: F401  (transitional re-export)
 from .schema_values import value_for_schema
 
 _SENTENCES = (
@@ -33,17 +33,6 @@ _SENTENCES = (
     "A longer prompt does not make a longer answer, but a smaller token limit makes a shorter one.",
 )
 _THOUGHT = "**Considering the request**\n\nI read the conversation and decided how to answer it deterministically."
-CHUNK_TOKENS = 8
-
-
-def digest(call: Call, salt: int = 0) -> bytes:
-    """A stable fingerprint of what was asked, independent of field casing, key order or streaming."""
-    canonical = json.dumps(call.body, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(f"{salt}|{call.model.name}|{canonical}".encode()).digest()
-
-
-def response_id(seed: bytes) -> str:
-    return base64.urlsafe_b64encode(seed[:16]).decode().rstrip("=")[:22]
 
 
 def last_user_text(contents: list[dict[str, Any]]) -> str:
@@ -142,29 +131,6 @@ class Candidate:
         return parts
 
 
-def _candidate_json(
-    index: int, parts: list[dict[str, Any]], finish: str | None, message: str | None = None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"content": {"parts": parts, "role": "model"}} if parts else {}
-    if finish:
-        out["finishReason"] = finish
-        if message:
-            out["finishMessage"] = message
-    out["index"] = index
-    return out
-
-
-def _usage(prompt: int, output: int, thoughts: int, details: list[dict[str, Any]]) -> dict[str, Any]:
-    usage: dict[str, Any] = {"promptTokenCount": prompt}
-    if output:
-        usage["candidatesTokenCount"] = output
-    usage["totalTokenCount"] = prompt + output + thoughts
-    usage["promptTokensDetails"] = details
-    if thoughts:
-        usage["thoughtsTokenCount"] = thoughts
-    return usage
-
-
 class DefaultBackend:
     """Answers every model method with no configuration at all."""
 
@@ -178,46 +144,32 @@ class DefaultBackend:
             return Reply({"embedding": self._embed(call, call.body)})
         if call.method is Method.BATCH_EMBED:
             return Reply({"embeddings": [self._embed(call, r) for r in call.body.get("requests", [])]})
-        seed = digest(call, self.seed)
+        seed = framing.digest(call, self.seed)
         count = int(call.body.get("generationConfig", {}).get("candidateCount", 1))
         candidates = [Candidate.generate(call, seed, i) for i in range(count)]
         if call.streaming:
             return StreamReply(self._stream(call, seed, candidates))
         return Reply(self._unary(call, seed, candidates))
 
-    def _frame(
-        self, call: Call, seed: bytes, candidates: list[dict[str, Any]], usage: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {
-            "candidates": candidates,
-            "usageMetadata": usage,
-            "modelVersion": call.model.model_id,
-            "responseId": response_id(seed),
-        }
-
     def _unary(self, call: Call, seed: bytes, candidates: list[Candidate]) -> dict[str, Any]:
         include = _include_thoughts(call)
-        prompt, details = tokens.prompt_usage(call.body)
         output = sum(c.output_tokens for c in candidates)
         thoughts = sum(tokens.count_text(c.thought) for c in candidates if c.thought)
-        return self._frame(
+        return framing.response(
             call,
-            seed,
-            [
-                _candidate_json(i, c.parts(c.text, include), c.finish, c.finish_message)
-                for i, c in enumerate(candidates)
-            ],
-            _usage(prompt, output, thoughts, details),
+            framing.response_id(seed),
+            [_candidate(i, c.parts(c.text, include), c.finish, c.finish_message) for i, c in enumerate(candidates)],
+            framing.usage(framing.prompt_of(call), output, thoughts),
         )
 
     async def _stream(self, call: Call, seed: bytes, candidates: list[Candidate]) -> AsyncIterator[dict[str, Any]]:
         """Thoughts first, then text in pieces; a candidate's function calls all ride whole on the last chunk."""
-        prompt, details = tokens.prompt_usage(call.body)
+        prompt, rid = framing.prompt_of(call), framing.response_id(seed)
         thoughts = sum(tokens.count_text(c.thought) for c in candidates if c.thought)
         if _include_thoughts(call) and thoughts:
-            first = [_candidate_json(i, c.parts("", True, calls=False), None) for i, c in enumerate(candidates)]
-            yield self._frame(call, seed, first, _usage(prompt, 0, thoughts, details))
-        pieces = [_split(c.text) for c in candidates]
+            first = [_candidate(i, c.parts("", True, calls=False), None) for i, c in enumerate(candidates)]
+            yield framing.response(call, rid, first, framing.usage(prompt, 0, thoughts))
+        pieces = [framing.split_text(c.text) for c in candidates]
         steps = max(len(p) for p in pieces)
         emitted = 0
         for step in range(steps):
@@ -232,8 +184,8 @@ class DefaultBackend:
                     emitted += sum(tokens.count_part(p) for p in cand.calls)
                 if out or last:
                     finish = (cand.finish, cand.finish_message) if last else (None, None)
-                    chunk.append(_candidate_json(i, out, *finish))
-            yield self._frame(call, seed, chunk, _usage(prompt, emitted, thoughts, details))
+                    chunk.append(_candidate(i, out, *finish))
+            yield framing.response(call, rid, chunk, framing.usage(prompt, emitted, thoughts))
 
     def _count(self, call: Call) -> dict[str, Any]:
         body = call.body.get("generateContentRequest", call.body)
@@ -250,13 +202,9 @@ class DefaultBackend:
         return {"values": [v / norm for v in vector]}
 
 
+def _candidate(index: int, parts: list[dict[str, Any]], finish: str | None, message: str | None = None) -> Any:
+    return framing.candidate(index, parts, finish, **({"finishMessage": message} if finish and message else {}))
+
+
 def _include_thoughts(call: Call) -> bool:
     return bool(call.body.get("generationConfig", {}).get("thinkingConfig", {}).get("includeThoughts"))
-
-
-def _split(text: str) -> list[str]:
-    """Cuts text into pieces of about CHUNK_TOKENS tokens, at token boundaries, losing nothing."""
-    bounds = [end for i, (_, end) in enumerate(tokens.spans(text)) if (i + 1) % CHUNK_TOKENS == 0]
-    cuts = [0, *[b for b in bounds if b < len(text)], len(text)]
-    pieces = [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
-    return pieces or [""]

@@ -51,8 +51,16 @@ def output_tokens(parts: list[Part]) -> tuple[int, int]:
     return answer, thoughts
 
 
-def usage(call: Call, output: int, thoughts: int) -> dict[str, Any]:
-    prompt, details = tokens.prompt_usage(call.body)
+Prompt = tuple[int, list[dict[str, Any]]]
+
+
+def prompt_of(call: Call) -> Prompt:
+    """Prompt tokens and their split by modality; computed once per call, used by every chunk."""
+    return tokens.prompt_usage(call.body)
+
+
+def usage(prompt_tokens: Prompt, output: int, thoughts: int) -> dict[str, Any]:
+    prompt, details = prompt_tokens
     result: dict[str, Any] = {"promptTokenCount": prompt}
     if output:
         result["candidatesTokenCount"] = output

@@ -137,10 +137,11 @@ def _body(call: Call, rid: str, parts: list[framing.Part] | dict[str, Any], fini
         body.setdefault("responseId", rid)
         if "usageMetadata" not in body:
             produced = [p for c in body.get("candidates", ()) for p in c.get("content", {}).get("parts", ())]
-            body["usageMetadata"] = framing.usage(call, *framing.output_tokens(produced))
+            body["usageMetadata"] = framing.usage(framing.prompt_of(call), *framing.output_tokens(produced))
         return body
     output, thoughts = framing.output_tokens(parts)
-    return framing.response(call, rid, [framing.candidate(0, parts, finish)], framing.usage(call, output, thoughts))
+    usage = framing.usage(framing.prompt_of(call), output, thoughts)
+    return framing.response(call, rid, [framing.candidate(0, parts, finish)], usage)
 
 
 async def _items(result: Any) -> AsyncIterator[Any]:
@@ -162,6 +163,7 @@ async def _items(result: Any) -> AsyncIterator[Any]:
 async def _stream(call: Call, rid: str, result: Any) -> AsyncIterator[dict[str, Any]]:
     """One chunk per item; usage runs on; the last chunk is held back to carry ``finishReason``."""
     output = thoughts = 0
+    prompt = framing.prompt_of(call)
     pending: list[framing.Part] | None = None
     async for item in _items(result):
         parts = item if isinstance(item, list) and all(isinstance(p, dict) for p in item) else _parts(item)
@@ -169,12 +171,12 @@ async def _stream(call: Call, rid: str, result: Any) -> AsyncIterator[dict[str, 
             yield _body(call, rid, parts, None)
             continue
         if pending is not None:
-            yield framing.response(call, rid, [framing.candidate(0, pending)], framing.usage(call, output, thoughts))
+            yield framing.response(call, rid, [framing.candidate(0, pending)], framing.usage(prompt, output, thoughts))
         more_output, more_thoughts = framing.output_tokens(parts)
         output, thoughts, pending = output + more_output, thoughts + more_thoughts, parts
     if pending is not None:
         last = framing.candidate(0, pending, "STOP")
-        yield framing.response(call, rid, [last], framing.usage(call, output, thoughts))
+        yield framing.response(call, rid, [last], framing.usage(prompt, output, thoughts))
 
 
 def load_callable(spec: str, search: list[Path]) -> Callable[..., Any]:
