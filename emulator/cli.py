@@ -36,6 +36,19 @@ def serve(
     callable_path: Annotated[
         list[Path] | None, typer.Option(help="Directory holding the modules of callable: routes (repeatable).")
     ] = None,
+    cassette: Annotated[
+        Path | None, typer.Option(help="Replay this cassette, or a directory of cassettes chosen per context.")
+    ] = None,
+    record: Annotated[
+        Path | None, typer.Option(help="Record into this cassette (new_episodes unless --record-mode says).")
+    ] = None,
+    record_mode: Annotated[str | None, typer.Option(help="none (replay only), once, new_episodes or all.")] = None,
+    upstream: Annotated[str | None, typer.Option(help="Where recording forwards calls.")] = None,
+    record_errors: Annotated[bool, typer.Option("--record-errors", help="Record upstream error answers too.")] = False,
+    replay_timing: Annotated[
+        float | None, typer.Option(help="Replay stream delays: 0 ignores (default), 1 as recorded.")
+    ] = None,
+    after_last: Annotated[str | None, typer.Option(help="repeat (default) or miss past the last recording.")] = None,
     control_remote: Annotated[
         bool, typer.Option("--control-remote", help="Serve /_emulator/ to non-loopback callers too.")
     ] = False,
@@ -44,10 +57,13 @@ def serve(
     """Serve the Gemini API on HOST:PORT and print the two lines that point the SDKs at it."""
     given = {
         "host": host, "port": port, "api_key": api_key, "models_file": models_file, "seed": seed,
-        "backends": backend, "scenario": scenario, "callable_path": callable_path,
+        "backends": backend, "scenario": scenario, "callable_path": callable_path, "cassette": record or cassette,
+        "record_mode": record_mode or ("new_episodes" if record else None), "upstream": upstream,
+        "replay_timing": replay_timing, "after_last": after_last,
     }  # fmt: skip
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None and v != []}
-    overrides.update({k: True for k, on in (("lenient", lenient), ("control_remote", control_remote)) if on})
+    flags = (("lenient", lenient), ("control_remote", control_remote), ("record_errors", record_errors))
+    overrides.update({k: True for k, on in flags if on})
     try:
         settings = Settings(**overrides)
         from .backends.specs import build_router

@@ -88,7 +88,6 @@ class GeminiContext:
 
     def client(self, **http_options: Any) -> genai.Client:
         from google import genai
-
         from google.genai import types
 
         return genai.Client(api_key=self.key, http_options=types.HttpOptions(base_url=self.url, **http_options))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,18 @@ class Settings(BaseSettings):
         default_factory=list, description="Directories searched for the modules of 'callable:' routes, and only they."
     )
     control_remote: bool = Field(False, description="Serve the /_emulator/ control plane to non-loopback callers.")
+    cassette: Path | None = Field(
+        None, description="Cassette file to replay (or record into), or a directory of cassettes chosen per context."
+    )
+    record_mode: Literal["none", "once", "new_episodes", "all"] = Field(
+        "none", description="vcrpy's record modes: none replays only; once, new_episodes and all record."
+    )
+    upstream: str = Field("https://generativelanguage.googleapis.com", description="Where recording forwards calls.")
+    record_errors: bool = Field(False, description="Also record upstream error answers.")
+    replay_timing: float = Field(0.0, ge=0, description="Replay recorded stream delays: 0 ignores, 1 as recorded.")
+    after_last: Literal["repeat", "miss"] = Field(
+        "repeat", description="A repeated request beyond its recordings gets the last one again, or misses."
+    )
     journal_per_context: int = Field(1000, ge=1, description="Journal entries kept per context.")
     max_contexts: int = Field(1000, ge=1, description="Contexts with state kept; the least recently used goes first.")
 

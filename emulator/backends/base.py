@@ -9,7 +9,7 @@ client the way the real service writes a mid-stream error. Backends never see ai
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
@@ -41,6 +41,8 @@ class Call:
     version: str
     body: dict[str, Any]
     context: str = ""
+    key: str | None = field(default=None, repr=False)
+    """The caller's API key; only a recording proxy needs it, to forward the call upstream."""
 
     @cached_property
     def request(self) -> Message:
@@ -52,6 +54,12 @@ class Call:
     @property
     def streaming(self) -> bool:
         return self.method is Method.STREAM
+
+    @property
+    def path(self) -> str:
+        """The call's path and query as the SDKs send it, e.g. ``/v1beta/models/m:streamGenerateContent?alt=sse``."""
+        query = "?alt=sse" if self.streaming else ""
+        return f"/{self.version}/{self.model.name}:{self.method.value}{query}"
 
 
 @dataclass

@@ -83,6 +83,11 @@ class Router:
         state.override, state.override_description = factory, description
         state.made.pop(_OVERRIDE, None)
 
+    def override_backend(self, context: str) -> Backend | None:
+        """The backend a context's override made, once a call has used it."""
+        state = self._contexts.get(context)
+        return state.made.get(_OVERRIDE) if state else None
+
     def override_of(self, context: str) -> str | None:
         state = self._contexts.get(context)
         return state.override_description if state and state.override else None

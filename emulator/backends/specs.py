@@ -1,6 +1,7 @@
 """Backends named in settings: ``GLOB=SPEC`` routes, built into a :class:`Router`.
 
-SPEC is ``default``, ``scenario:FILE`` (a scenario file, one fresh state per context) or
+SPEC is ``default``, ``scenario:FILE`` (a scenario file, one fresh state per context),
+``cassette:FILE`` (replayed, one replay state per context; recorded into under a record mode) or
 ``callable:MODULE:FUNCTION`` (a function in a module under ``callable_path``).
 """
 
@@ -44,15 +45,45 @@ def parse_route(text: str, settings: Settings, default: Backend) -> Route:
         return Route(pattern, _shared(default), "default")
     if kind == "scenario" and argument:
         return Route(pattern, scenario_file_factory(Path(argument)), spec)
+    if kind == "cassette" and argument:
+        return Route(pattern, cassette_factory(Path(argument), settings), spec)
     if kind == "callable" and argument:
         from .function import FunctionBackend, load_callable
 
         return Route(pattern, _shared(FunctionBackend(load_callable(argument, settings.callable_path), default)), spec)
-    raise ValueError(f"unknown backend {spec!r}: use default, scenario:FILE or callable:MODULE:FUNCTION")
+    raise ValueError(f"unknown backend {spec!r}: use default, scenario:FILE, cassette:FILE or callable:MODULE:FUNCTION")
+
+
+def cassette_factory(path: Path, settings: Settings) -> Factory:
+    """Replays ``path`` (one replay state per context), or records into it under a record mode."""
+    if settings.record_mode != "none":
+        from .record import RecordingBackend
+
+        recorder = RecordingBackend(path, settings.upstream, settings.record_mode, settings.record_errors)
+        return _shared(recorder)
+    from .replay import replay_factory
+
+    return replay_factory(path, timing=settings.replay_timing, after_last=settings.after_last)  # type: ignore[no-any-return]
 
 
 def build_router(settings: Settings, default: Backend) -> Router:
     routes = [parse_route(text, settings, default) for text in settings.backends]
     if settings.scenario is not None:
         routes.append(Route("*", scenario_file_factory(settings.scenario), f"scenario:{settings.scenario}"))
+    if settings.cassette is not None and not settings.cassette.is_dir():
+        routes.append(Route("*", cassette_factory(settings.cassette, settings), f"cassette:{settings.cassette}"))
     return Router(default, routes, max_contexts=settings.max_contexts)
+
+
+def cassette_chooser(settings: Settings) -> Any:
+    """For the control plane: a factory for cassette NAME under the cassette directory, per context."""
+
+    def choose(name: str, record_mode: str | None) -> Factory:
+        from ..cassette.store import resolve
+
+        if settings.cassette is None or not settings.cassette.is_dir():
+            raise ValueError("choosing a cassette per context needs --cassette to name a directory")
+        mode = record_mode or settings.record_mode
+        return cassette_factory(resolve(settings.cassette, name), settings.model_copy(update={"record_mode": mode}))
+
+    return choose

@@ -13,7 +13,7 @@ from aiohttp.web_request import BaseRequest
 
 from ..backends.base import Backend
 from ..backends.default import DefaultBackend
-from ..backends.specs import build_router, scenario_factory
+from ..backends.specs import build_router, cassette_chooser, scenario_factory
 from ..catalogue import Catalogue
 from ..settings import Settings
 from ..wire import errors
@@ -55,7 +55,7 @@ def create_app(
     settings = settings or Settings()
     router = build_router(settings, backend or DefaultBackend(seed=settings.seed))
     api = Api(settings, catalogue or Catalogue.load(settings.models_file), router)
-    control = Control(router, api.journal, scenario_factory, settings.control_remote)
+    control = Control(router, api.journal, scenario_factory, cassette_chooser(settings), settings.control_remote)
     app = web.Application(middlewares=[guard], client_max_size=settings.max_body_bytes)
     app.router.add_route("*", "/_emulator/{name}", control.handle)
     app.router.add_route("*", "/{prefix:.+}/_emulator/{name}", control.handle)

@@ -21,14 +21,23 @@ from ..wire.errors import ApiError
 from .handlers import error_response, json_response
 
 ScenarioLoader = Callable[[Any, str], Callable[..., Any]]
+CassetteChooser = Callable[[str, "str | None"], Callable[..., Any]]
 MAX_SCENARIO_BYTES = 1024 * 1024
 
 
 class Control:
-    def __init__(self, router: Router, journal: Journal, load_scenario: ScenarioLoader, allow_remote: bool) -> None:
+    def __init__(
+        self,
+        router: Router,
+        journal: Journal,
+        load_scenario: ScenarioLoader,
+        choose_cassette: CassetteChooser,
+        allow_remote: bool,
+    ) -> None:
         self.router = router
         self.journal = journal
         self.load_scenario = load_scenario
+        self.choose_cassette = choose_cassette
         self.allow_remote = allow_remote
         self._endpoints: dict[tuple[str, str], Callable[[web.Request, str], Awaitable[dict[str, Any]]]] = {
             ("GET", "health"): self.health,
@@ -37,6 +46,9 @@ class Control:
             ("PUT", "scenario"): self.put_scenario,
             ("POST", "scenario"): self.put_scenario,
             ("DELETE", "scenario"): self.delete_scenario,
+            ("PUT", "cassette"): self.put_cassette,
+            ("POST", "cassette"): self.put_cassette,
+            ("GET", "cassette"): self.get_cassette,
             ("GET", "requests"): self.requests,
             ("DELETE", "requests"): self.clear_requests,
         }
@@ -88,6 +100,29 @@ class Control:
     async def delete_scenario(self, request: web.Request, context: str) -> dict[str, Any]:
         self.router.reset(context)
         return {"context": context, "scenario": None}
+
+    async def put_cassette(self, request: web.Request, context: str) -> dict[str, Any]:
+        """``{"name": "chat.yaml", "record_mode": "once"?}``: this context answers from that cassette."""
+        try:
+            document = await request.json()
+            name, mode = document["name"], document.get("record_mode")
+            factory = self.choose_cassette(name, mode)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise errors.invalid_argument(f"Cannot use that cassette: {exc}") from None
+        self.router.use(context, factory, f"cassette {name}")
+        return {"context": context, "cassette": name}
+
+    async def get_cassette(self, request: web.Request, context: str) -> dict[str, Any]:
+        """The context's cassette and what of it was not used (for an opt-in strict check)."""
+        backend = self.router.override_backend(context)
+        unused = getattr(backend, "unused", None)
+        interactions = unused() if callable(unused) else []
+        return {
+            "context": context,
+            "cassette": self.router.override_of(context),
+            "unused": [f"{i.request.method} {i.request.uri}" for i in interactions],
+            "misses": getattr(backend, "misses", 0),
+        }
 
     async def requests(self, request: web.Request, context: str) -> dict[str, Any]:
         query = request.query

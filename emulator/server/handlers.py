@@ -58,7 +58,7 @@ class Api:
                 return json_response(self._list_models(request.query))
             if route.operation is Operation.GET_MODEL:
                 return json_response(self._get_model(route))
-            call = await self._call(request, route, context_id(request.headers, key))
+            call = await self._call(request, route, key)
         except ApiError as error:
             return error_response(error, as_array=as_array)
         entry = self.journal.record(call.context, call.model.model_id, call.method.value, call.version, call.body)
@@ -73,7 +73,7 @@ class Api:
             return json_response(reply.body)
         return await self._stream(request, call, reply, as_array, entry)
 
-    async def _call(self, request: web.Request, route: Route, context: str) -> Call:
+    async def _call(self, request: web.Request, route: Route, key: str) -> Call:
         assert route.model is not None
         method = Method(route.operation.value)
         model = self.catalogue.resolve(route.model, method.value, route.version)
@@ -82,7 +82,8 @@ class Api:
         body = validate.parse_request(method, raw, model, strict=strict)
         if strict and method in (Method.GENERATE, Method.STREAM):
             self.signer.check_request(body, model)
-        return Call(method=method, model=model, version=route.version, body=body, context=context)
+        context = context_id(request.headers, key)
+        return Call(method=method, model=model, version=route.version, body=body, context=context, key=key)
 
     async def _stream(
         self, request: web.Request, call: Call, reply: StreamReply, as_array: bool, entry: Entry
