@@ -19,7 +19,8 @@ from ..settings import Settings
 from ..wire import errors
 from ..wire.errors import ApiError
 from .control import Control
-from .handlers import Api, error_response
+from .handlers import Api
+from .responses import error_response
 
 log = logging.getLogger("emulator")
 API_KEY: web.AppKey[Api] = web.AppKey("api", Api)
@@ -55,7 +56,9 @@ def create_app(
     settings = settings or Settings()
     router = build_router(settings, backend or DefaultBackend(seed=settings.seed))
     api = Api(settings, catalogue or Catalogue.load(settings.models_file), router)
-    control = Control(router, api.journal, scenario_factory, cassette_chooser(settings), settings.control_remote)
+    control = Control(
+        router, api.journal, scenario_factory, cassette_chooser(settings), settings.control_remote, api.faults
+    )
     app = web.Application(middlewares=[guard], client_max_size=settings.max_body_bytes)
     app.router.add_route("*", "/_emulator/{name}", control.handle)
     app.router.add_route("*", "/{prefix:.+}/_emulator/{name}", control.handle)

@@ -18,7 +18,9 @@ from ..backends.router import Router
 from ..journal import Journal, context_id
 from ..wire import auth, errors
 from ..wire.errors import ApiError
-from .handlers import error_response, json_response
+from .faults import Faults
+from .faults import parse as parse_faults
+from .responses import error_response, json_response
 
 ScenarioLoader = Callable[[Any, str], Callable[..., Any]]
 CassetteChooser = Callable[[str, "str | None"], Callable[..., Any]]
@@ -33,7 +35,9 @@ class Control:
         load_scenario: ScenarioLoader,
         choose_cassette: CassetteChooser,
         allow_remote: bool,
+        faults: Faults,
     ) -> None:
+        self.faults = faults
         self.router = router
         self.journal = journal
         self.load_scenario = load_scenario
@@ -49,6 +53,10 @@ class Control:
             ("PUT", "cassette"): self.put_cassette,
             ("POST", "cassette"): self.put_cassette,
             ("GET", "cassette"): self.get_cassette,
+            ("PUT", "faults"): self.put_faults,
+            ("POST", "faults"): self.put_faults,
+            ("GET", "faults"): self.get_faults,
+            ("DELETE", "faults"): self.delete_faults,
             ("GET", "requests"): self.requests,
             ("DELETE", "requests"): self.clear_requests,
         }
@@ -75,6 +83,7 @@ class Control:
         everything = request.query.get("all") in ("1", "true")
         self.router.reset(None if everything else context)
         self.journal.clear(None if everything else context)
+        self.faults.reset(None if everything else context)
         return {"reset": "all" if everything else context}
 
     async def get_scenario(self, request: web.Request, context: str) -> dict[str, Any]:
@@ -123,6 +132,23 @@ class Control:
             "unused": [f"{i.request.method} {i.request.uri}" for i in interactions],
             "misses": getattr(backend, "misses", 0),
         }
+
+    async def put_faults(self, request: web.Request, context: str) -> dict[str, Any]:
+        """A JSON list of faults for the context, replacing any before; counters start again."""
+        try:
+            found = parse_faults(await request.json())
+        except ValueError as exc:
+            raise errors.invalid_argument(str(exc)) from None
+        self.faults.set(context, found)
+        return await self.get_faults(request, context)
+
+    async def get_faults(self, request: web.Request, context: str) -> dict[str, Any]:
+        faults = [f.model_dump(exclude_defaults=True) for f in self.faults.get(context)]
+        return {"context": context, "faults": faults}
+
+    async def delete_faults(self, request: web.Request, context: str) -> dict[str, Any]:
+        self.faults.set(context, [])
+        return {"context": context, "faults": []}
 
     async def requests(self, request: web.Request, context: str) -> dict[str, Any]:
         query = request.query

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -10,32 +11,22 @@ from typing import Any
 
 from aiohttp import web
 
+from ..backends import framing
 from ..backends.base import Call, Method, Reply, StreamReply
 from ..backends.router import Router
 from ..catalogue import Catalogue
 from ..journal import Entry, Journal, ReplySummary, context_id, summarize
 from ..settings import Settings
-from ..wire import auth, encode, errors, routes, validate
+from ..wire import auth, encode, errors, routes, tokens, validate
 from ..wire.errors import ApiError
 from ..wire.routes import Operation, Route
 from ..wire.signatures import Signer
+from . import faults
+from .responses import ARRAY_HEADERS, SSE_HEADERS, error_response, json_response
 
 log = logging.getLogger("emulator")
 
-_HEADERS = {"Server": "scaffolding on HTTPServer2", "Vary": "Origin, X-Origin, Referer"}
-_UNARY_HEADERS = {**_HEADERS, "Content-Type": encode.JSON_TYPE, "x-gemini-service-tier": "standard"}
-_SSE_HEADERS = {**_HEADERS, "Content-Type": encode.SSE_TYPE, "Content-Disposition": "attachment"}
-_ARRAY_HEADERS = {**_HEADERS, "Content-Type": encode.JSON_TYPE}
 _DEFAULT_PAGE, _MAX_PAGE = 50, 1000
-
-
-def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=encode.unary(body), status=status, headers=_UNARY_HEADERS)
-
-
-def error_response(error: ApiError, *, as_array: bool = False) -> web.Response:
-    envelope = error.envelope()
-    return json_response([envelope] if as_array else envelope, status=error.code)
 
 
 class Api:
@@ -47,6 +38,7 @@ class Api:
         self.backend = backend
         self.journal = Journal(settings.journal_per_context, settings.max_contexts)
         self.signer = Signer()
+        self.faults = faults.Faults(settings.max_contexts)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         as_array = False
@@ -63,15 +55,54 @@ class Api:
             return error_response(error, as_array=as_array)
         entry = self.journal.record(call.context, call.model.model_id, call.method.value, call.version, call.body)
         try:
+            fault = self.faults.choose(
+                call.context, call.model.model_id, request.headers.get(faults.FAULT_HEADER),
+                lambda: tokens.prompt_usage(call.body)[0],
+            )  # fmt: skip
+            if fault is not None and fault.kind in faults.BEFORE_KINDS:
+                cut = await self._before(request, call, fault)
+                if cut is not None:
+                    entry.reply = ReplySummary(status=0, kind="error", error_status=f"fault:{fault.kind}")
+                    return cut
             reply = await self.backend.answer(call)
+        except ValueError as bad_header:
+            rejected = errors.invalid_argument(str(bad_header))
+            entry.reply = _error_summary(rejected)
+            return error_response(rejected, as_array=as_array)
         except ApiError as error:
             entry.reply = _error_summary(error)
             return error_response(error, as_array=as_array)
         if isinstance(reply, Reply):
+            if fault is not None and fault.kind == "finish":
+                faults.finish_as(fault, reply.body)
             self.signer.sign_reply(reply.body, call.model)
             entry.reply = summarize([reply.body], "reply")
             return json_response(reply.body)
-        return await self._stream(request, call, reply, as_array, entry)
+        return await self._stream(request, call, reply, as_array, entry, fault)
+
+    async def _before(self, request: web.Request, call: Call, fault: faults.Fault) -> web.StreamResponse | None:
+        """Faults that act before the backend: a response that replaces the answer, or None to go on."""
+        if fault.kind == "latency":
+            await asyncio.sleep(fault.delay)
+            return None
+        if fault.kind == "error":
+            error = fault.error(call.model.model_id)
+            if fault.retry_after_header:
+                error.headers["Retry-After"] = str(fault.retry_after)
+            raise error
+        if fault.kind == "block":
+            seed = framing.digest(call)
+            body = faults.blocked(fault, {"modelVersion": call.model.model_id, "responseId": framing.response_id(seed)})
+            body["usageMetadata"] = framing.usage(framing.prompt_of(call), 0, 0)
+            if not call.streaming:
+                return json_response(body)
+            return await self._stream(request, call, StreamReply(_single(body)), False, None, None)
+        if fault.kind == "empty" or not call.streaming or not fault.after_chunks:
+            if fault.kind == "midstream":
+                raise fault.error(call.model.model_id)
+            if fault.kind in faults.CONNECTION_KINDS:
+                return await faults.act_out(request, None, fault)
+        return None
 
     async def _call(self, request: web.Request, route: Route, key: str) -> Call:
         assert route.model is not None
@@ -86,9 +117,17 @@ class Api:
         return Call(method=method, model=model, version=route.version, body=body, context=context, key=key)
 
     async def _stream(
-        self, request: web.Request, call: Call, reply: StreamReply, as_array: bool, entry: Entry
+        self,
+        request: web.Request,
+        call: Call,
+        reply: StreamReply,
+        as_array: bool,
+        entry: Entry | None,
+        fault: faults.Fault | None,
     ) -> web.StreamResponse:
-        chunks = reply.chunks
+        if entry is None:
+            entry = Entry(seq=0, time=0, context="", model="", method="", version="", request={})
+        chunks = faults.shape_stream(reply.chunks, fault, call.model.model_id)
         sent: list[dict[str, Any]] = []
         signed: set[int] = set()
         try:
@@ -99,11 +138,11 @@ class Api:
             entry.reply = _error_summary(error)
             await _close(chunks)
             return error_response(error, as_array=as_array)
-        response = web.StreamResponse(status=200, headers=_ARRAY_HEADERS if as_array else _SSE_HEADERS)
+        response = web.StreamResponse(status=200, headers=ARRAY_HEADERS if as_array else SSE_HEADERS)
         await response.prepare(request)
         array = encode.JsonArrayStream()
         try:
-            async for chunk in _prepend(first, chunks):
+            async for chunk in _finish_last(_prepend(first, chunks), fault):
                 self.signer.sign_reply(chunk, call.model, signed)
                 sent.append(chunk)
                 await response.write(array.element(chunk) if as_array else encode.sse_event(chunk))
@@ -111,6 +150,10 @@ class Api:
             entry.reply = _error_summary(error, sent)
             envelope = error.envelope()
             await response.write(array.element(envelope) if as_array else encode.stream_error(envelope))
+        except faults.Cut as cut:
+            entry.reply = _error_summary(ApiError(0, f"fault:{cut.fault.kind}"), sent)
+            await _close(reply.chunks)
+            return await faults.act_out(request, response, cut.fault)
         except (ConnectionResetError, OSError):
             entry.reply = _error_summary(errors.ApiError(499, "Client disconnected."), sent)
             return response
@@ -200,3 +243,25 @@ def _error_summary(error: ApiError, sent: list[dict[str, Any]] | None = None) ->
     summary = summarize(sent or [], "error")
     summary.status, summary.error_status, summary.error_message = error.code, error.status, error.message
     return summary
+
+
+async def _single(body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    yield body
+
+
+async def _finish_last(
+    chunks: AsyncIterator[dict[str, Any]], fault: faults.Fault | None
+) -> AsyncIterator[dict[str, Any]]:
+    """Applies a ``finish`` fault to the final chunk; one chunk is held back to know which is last."""
+    if fault is None or fault.kind != "finish":
+        async for chunk in chunks:
+            yield chunk
+        return
+    held: dict[str, Any] | None = None
+    async for chunk in chunks:
+        if held is not None:
+            yield held
+        held = chunk
+    if held is not None:
+        faults.finish_as(fault, held)
+        yield held

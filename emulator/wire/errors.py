@@ -59,6 +59,8 @@ class ApiError(Exception):
         self.message = message
         self.status = status or STATUS_BY_CODE.get(code, "UNKNOWN")
         self.details = details or []
+        self.headers: dict[str, str] = {}
+        """Extra response headers, e.g. ``Retry-After`` when a fault asks for one."""
 
     def envelope(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}

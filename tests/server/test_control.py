@@ -22,7 +22,7 @@ def control(url: str, method: str, name: str, key: str = "k", query: str = "", b
 def test_health_and_unknown_endpoints(emulator: EmulatorThread) -> None:
     assert control(emulator.url, "GET", "health") == (200, {"status": "ok", "context": context_id({}, "k")})
     status, body = control(emulator.url, "GET", "nope")
-    assert status == 404 and "known: cassette, health" in body["error"]["message"]
+    assert status == 404 and "known: cassette, faults, health" in body["error"]["message"]
     status, body = control(emulator.url, "PATCH", "health")
     assert status == 405 and body["error"]["status"] == "INVALID_ARGUMENT"
     status, _ = control(emulator.url, "GET", "requests", query="?limit=x")
