@@ -164,8 +164,8 @@ def test_blocked_prompt_and_finish_reasons(ctx: Ctx) -> None:
         assert (response.text is None) == (reason != "MAX_TOKENS")
         streamed = list(ctx.client.models.generate_content_stream(model=MODEL, contents="x", config=config))
         assert streamed[-1].candidates[0].finish_reason == types.FinishReason(reason)
-    safety = ctx.client.models.generate_content(model=MODEL, contents="x", config=header(kind="finish",
-                                                                                          finish_reason="SAFETY"))  # fmt: skip
+    unsafe = header(kind="finish", finish_reason="SAFETY")
+    safety = ctx.client.models.generate_content(model=MODEL, contents="x", config=unsafe)
     assert safety.candidates[0].safety_ratings[0].blocked is True
 
 
