@@ -202,8 +202,8 @@ async def start_server(kind: str) -> tuple[Any, int]:
     from emulator import Settings, create_app
     from emulator.server.runner import start_site
 
-    app = create_app(Settings(host=HOST, port=0, lenient=kind == "emulator-lenient"))
-    runner, url = await start_site(app, HOST, 0, access_log=False)
+    settings = Settings(host=HOST, port=0, lenient=kind == "emulator-lenient", access_log=False)
+    runner, url = await start_site(create_app(settings), settings)
     return runner, int(url.rsplit(":", 1)[1])
 
 

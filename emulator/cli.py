@@ -49,6 +49,9 @@ def serve(
         float | None, typer.Option(help="Replay stream delays: 0 ignores (default), 1 as recorded.")
     ] = None,
     after_last: Annotated[str | None, typer.Option(help="repeat (default) or miss past the last recording.")] = None,
+    allow_non_loopback: Annotated[
+        bool, typer.Option("--allow-non-loopback", help="Bind a host beyond loopback (prints a warning).")
+    ] = False,
     control_remote: Annotated[
         bool, typer.Option("--control-remote", help="Serve /_emulator/ to non-loopback callers too.")
     ] = False,
@@ -62,13 +65,21 @@ def serve(
         "replay_timing": replay_timing, "after_last": after_last,
     }  # fmt: skip
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None and v != []}
-    flags = (("lenient", lenient), ("control_remote", control_remote), ("record_errors", record_errors))
+    flags = (
+        ("lenient", lenient), ("control_remote", control_remote), ("record_errors", record_errors),
+        ("allow_non_loopback", allow_non_loopback),
+    )  # fmt: skip
     overrides.update({k: True for k, on in flags if on})
+    if quiet:
+        overrides["access_log"] = False
     try:
         settings = Settings(**overrides)
         from .backends.specs import build_router
 
         build_router(settings, _NoBackend())
+        from .server.runner import check_bind
+
+        check_bind(settings)
     except (ValueError, OSError) as exc:
         typer.echo(f"gemini-emulator: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     callable_path: list[Path] = Field(
         default_factory=list, description="Directories searched for the modules of 'callable:' routes, and only they."
     )
+    allow_non_loopback: bool = Field(False, description="Bind a non-loopback host (a warning is printed).")
+    access_log: bool = Field(True, description="Log each request's method, path, status and time.")
+    keepalive_timeout: float = Field(75.0, gt=0, description="Seconds an idle keep-alive connection is kept.")
+    body_timeout: float = Field(60.0, gt=0, description="Seconds a client has to send a whole request body.")
+    shutdown_timeout: float = Field(5.0, ge=0, description="Seconds in-flight calls get on shutdown.")
     control_remote: bool = Field(False, description="Serve the /_emulator/ control plane to non-loopback callers.")
     cassette: Path | None = Field(
         None, description="Cassette file to replay (or record into), or a directory of cassettes chosen per context."

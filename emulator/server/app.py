@@ -64,4 +64,9 @@ def create_app(
     app.router.add_route("*", "/{prefix:.+}/_emulator/{name}", control.handle)
     app.router.add_route("*", "/{tail:.*}", api.handle)
     app[API_KEY] = api
+
+    async def closing(_: web.Application) -> None:
+        api.shutdown()
+
+    app.on_shutdown.append(closing)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -39,6 +40,14 @@ class Api:
         self.journal = Journal(settings.journal_per_context, settings.max_contexts)
         self.signer = Signer()
         self.faults = faults.Faults(settings.max_contexts)
+        self.closing = False
+        self._streams: set[asyncio.Task[Any]] = set()
+
+    def shutdown(self) -> None:
+        """Ends every stream in flight with the terminal error, while their connections still stand."""
+        self.closing = True
+        for task in list(self._streams):
+            task.cancel()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         as_array = False
@@ -108,7 +117,7 @@ class Api:
         assert route.model is not None
         method = Method(route.operation.value)
         model = self.catalogue.resolve(route.model, method.value, route.version)
-        raw = await read_json(request, self.settings.max_body_bytes)
+        raw = await read_json(request, self.settings.max_body_bytes, self.settings.body_timeout)
         strict = not self.settings.lenient
         body = validate.parse_request(method, raw, model, strict=strict)
         if strict and method in (Method.GENERATE, Method.STREAM):
@@ -117,6 +126,24 @@ class Api:
         return Call(method=method, model=model, version=route.version, body=body, context=context, key=key)
 
     async def _stream(
+        self,
+        request: web.Request,
+        call: Call,
+        reply: StreamReply,
+        as_array: bool,
+        entry: Entry | None,
+        fault: faults.Fault | None,
+    ) -> web.StreamResponse:
+        task = asyncio.current_task()
+        if task is not None:
+            self._streams.add(task)
+        try:
+            return await self._write_stream(request, call, reply, as_array, entry, fault)
+        finally:
+            if task is not None:
+                self._streams.discard(task)
+
+    async def _write_stream(
         self,
         request: web.Request,
         call: Call,
@@ -153,10 +180,17 @@ class Api:
         except faults.Cut as cut:
             entry.reply = _error_summary(ApiError(0, f"fault:{cut.fault.kind}"), sent)
             await _close(reply.chunks)
-            return await faults.act_out(request, response, cut.fault)
+            try:
+                return await faults.act_out(request, response, cut.fault)
+            except asyncio.CancelledError:
+                await self._end_for_shutdown(response)
+                raise
         except (ConnectionResetError, OSError):
             entry.reply = _error_summary(errors.ApiError(499, "Client disconnected."), sent)
             return response
+        except asyncio.CancelledError:
+            await self._end_for_shutdown(response)
+            raise
         finally:
             await _close(chunks)
         if entry.reply is None:
@@ -165,6 +199,12 @@ class Api:
             await response.write(array.close())
         await response.write_eof()
         return response
+
+    async def _end_for_shutdown(self, response: web.StreamResponse) -> None:
+        """Shutdown cancelled a stream that was waiting: end it with the terminal error, as at a chunk."""
+        if self.closing:
+            with contextlib.suppress(Exception):
+                await response.write(encode.stream_error(errors.shutting_down().envelope()))
 
     def _list_models(self, query: Any) -> dict[str, Any]:
         size = _page_size(query.get("pageSize"))
@@ -184,12 +224,19 @@ class Api:
         return model.wire
 
 
-async def read_json(request: web.Request, limit: int) -> Any:
-    """The decoded body; an empty body is an empty message, as for the real front end."""
+async def read_json(request: web.Request, limit: int, deadline: float = 60.0) -> Any:
+    """The decoded body; an empty body is an empty message, as for the real front end.
+
+    A client that trickles its body cannot hold a handler longer than ``deadline`` seconds.
+    """
     try:
-        data = await request.read()
+        data = await asyncio.wait_for(request.read(), deadline)
     except web.HTTPRequestEntityTooLarge:
         raise errors.payload_too_large(limit) from None
+    except TimeoutError:
+        raise ApiError(
+            408, f"The request body was not received within {deadline:g} seconds.", "DEADLINE_EXCEEDED"
+        ) from None
     if not data.strip():
         return {}
     try:

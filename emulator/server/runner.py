@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import logging
+import signal
 import threading
 from collections.abc import Callable
 
@@ -14,13 +17,36 @@ from ..backends.router import Router
 from ..settings import Settings
 from .app import API_KEY, AccessLogger, create_app
 
+log = logging.getLogger("emulator")
 
-async def start_site(app: web.Application, host: str, port: int, access_log: bool = True) -> tuple[web.AppRunner, str]:
+
+def check_bind(settings: Settings) -> None:
+    """Loopback unless the caller said otherwise: an emulator answers anyone who can reach it."""
+    try:
+        loopback = settings.host == "localhost" or ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return
+    if not settings.allow_non_loopback:
+        raise ValueError(f"refusing to bind {settings.host}: not a loopback address (--allow-non-loopback to insist)")
+    log.warning("gemini-emulator: binding %s, reachable beyond this machine; it accepts any key", settings.host)
+
+
+async def start_site(app: web.Application, settings: Settings) -> tuple[web.AppRunner, str]:
     """Starts serving and returns the runner with the base URL actually bound (port 0 resolved)."""
-    quiet: dict[str, None] = {} if access_log else {"access_log": None}
-    runner = web.AppRunner(app, access_log_class=AccessLogger, handle_signals=False, handler_cancellation=True, **quiet)
+    check_bind(settings)
+    runner = web.AppRunner(
+        app,
+        access_log_class=AccessLogger,
+        handle_signals=False,
+        handler_cancellation=True,
+        keepalive_timeout=settings.keepalive_timeout,
+        shutdown_timeout=settings.shutdown_timeout,
+        **({} if settings.access_log else {"access_log": None}),
+    )
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
     await site.start()
     host_bound, port_bound = runner.addresses[0][:2]
     shown = f"[{host_bound}]" if ":" in host_bound else host_bound
@@ -28,14 +54,19 @@ async def start_site(app: web.Application, host: str, port: int, access_log: boo
 
 
 def serve(settings: Settings, backend: Backend | None = None, on_ready: Callable[[str], None] | None = None) -> None:
-    """Serves until interrupted."""
+    """Serves until SIGINT or SIGTERM; streams in flight then end with a terminal error."""
 
     async def main() -> None:
-        runner, url = await start_site(create_app(settings, backend), settings.host, settings.port)
+        runner, url = await start_site(create_app(settings, backend), settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop.set)
         if on_ready:
             on_ready(url)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await runner.cleanup()
 
@@ -62,7 +93,7 @@ class EmulatorThread:
     def start(self) -> EmulatorThread:
         self._thread.start()
         self.app = app = create_app(self.settings, self.backend)
-        future = asyncio.run_coroutine_threadsafe(start_site(app, self.settings.host, self.settings.port), self._loop)
+        future = asyncio.run_coroutine_threadsafe(start_site(app, self.settings), self._loop)
         self._runner, self.url = future.result(timeout=30)
         return self
 

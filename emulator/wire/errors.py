@@ -130,6 +130,10 @@ def overloaded() -> ApiError:
     return ApiError(503, MSG_OVERLOADED)
 
 
+def shutting_down() -> ApiError:
+    return ApiError(503, "The emulator is shutting down; this stream ends here. Please try again later.")
+
+
 def deadline_exceeded() -> ApiError:
     return ApiError(504, MSG_DEADLINE)
 
