@@ -19,7 +19,6 @@ from typing import Any
 from ..wire import tokens
 from . import framing, tools
 from .base import Call, Method, Reply, StreamReply
-from .framing import CHUNK_TOKENS, digest, response_id  # noqa: F401  (transitional re-export)
 from .schema_values import value_for_schema
 
 _SENTENCES = (

@@ -86,3 +86,41 @@ def test_fifty_concurrent_chats_on_their_own_keys_see_only_their_own_journal(emu
         said = [e["request"]["contents"][-1]["parts"][0]["text"] for e in entries]
         assert said == [f"chat {n} turn {t}" for t in range(3)]
         assert len(entries[-1]["request"]["contents"]) >= 5
+
+
+def scenario_for(n: int) -> bytes:
+    return json.dumps(
+        {"name": f"ctx-{n}", "rules": [{"times": "unlimited", "reply": f"context {n} turn {{{{ turn }}}}"}]}
+    ).encode()
+
+
+def test_scenarios_are_per_context_even_under_fifty_concurrent_chats(emulator: EmulatorThread) -> None:
+    for n in range(50):
+        status, body = control(emulator.url, "PUT", "scenario", f"scripted-{n}", f"?name=ctx-{n}", scenario_for(n))
+        assert status == 200 and body["scenario"] == f"ctx-{n}"
+    free = genai.Client(api_key="unscripted", http_options={"base_url": emulator.url})
+    assert "context" not in (free.models.generate_content(model="gemini-2.5-flash", contents="hi").text or "")
+
+    async def chat(n: int) -> list[str]:
+        client = genai.Client(api_key=f"scripted-{n}", http_options={"base_url": emulator.url})
+        session = client.aio.chats.create(model="gemini-2.5-flash")
+        texts = [(await session.send_message("one")).text or ""]
+        texts.append("".join([c.text or "" async for c in await session.send_message_stream("two")]))
+        return texts
+
+    async def run() -> list[list[str]]:
+        return await asyncio.gather(*(chat(n) for n in range(50)))
+
+    for n, texts in enumerate(asyncio.run(run())):
+        assert texts == [f"context {n} turn 1", f"context {n} turn 2"]
+        assert len(control(emulator.url, "GET", "requests", f"scripted-{n}")[1]["requests"]) == 2
+    control(emulator.url, "DELETE", "scenario", "scripted-0")
+    again = genai.Client(api_key="scripted-0", http_options={"base_url": emulator.url})
+    assert "context 0" not in (again.models.generate_content(model="gemini-2.5-flash", contents="hi").text or "")
+
+
+def test_a_bad_scenario_is_a_clear_400(emulator: EmulatorThread) -> None:
+    status, body = control(
+        emulator.url, "PUT", "scenario", "bad-scenario", "", b"rules: [{reply: 1, error: 2, bogus: 3}]"
+    )
+    assert status == 400 and "bogus" in body["error"]["message"]
