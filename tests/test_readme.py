@@ -84,3 +84,9 @@ def test_models_file_example(tmp_path: Path) -> None:
         assert model.display_name == "My Flash"
         assert client.models.generate_content(model="my-tuned-flash", contents="hi").text
         assert json.loads(path.read_text())["models"][0]["emulator"]["max_candidate_count"] == 1
+
+
+def test_the_scenario_example_is_the_tested_fixture() -> None:
+    (example,) = blocks("yaml")
+    fixture = (ROOT / "fixtures" / "scenarios" / "reference.yaml").read_text(encoding="utf-8")
+    assert example.strip() in fixture
