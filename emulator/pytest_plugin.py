@@ -100,6 +100,10 @@ class GeminiContext:
             name, body = Path(source).name, Path(source).read_bytes()
         self._control("PUT", f"scenario?name={urllib.parse.quote(name)}", body)
 
+    def use_faults(self, *faults: dict[str, Any]) -> None:
+        """Makes this test's calls misbehave (see the README's fault kinds); none clears them."""
+        self._control("PUT", "faults", json.dumps(list(faults)).encode())
+
     def use_model(self, function: Callable[..., Any]) -> None:
         """Answers this test with a Python callable model (needs the in-process emulator)."""
         from .backends.function import FunctionBackend

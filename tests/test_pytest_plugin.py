@@ -40,6 +40,16 @@ def test_contexts_are_apart(gemini, genai_client, n):
     assert [e.reply.text for e in gemini.requests] == [f"only {n}"]
 
 
+def test_faults_and_attempts(gemini, genai_client):
+    from google.genai import types
+
+    gemini.use_faults({"kind": "error", "code": 503, "times": 1})
+    retry = types.HttpRetryOptions(attempts=2, initial_delay=0.01)
+    client = gemini.client(retry_options=retry)
+    assert client.models.generate_content(model="gemini-2.5-flash", contents="x").text
+    assert gemini.attempts() == 2
+
+
 def test_default_model_and_async_client(genai_async_client, gemini):
     import asyncio
 
@@ -56,7 +66,7 @@ def test_markers_fixtures_and_isolation_also_under_xdist(pytester: pytest.Pytest
     pytester.makepyfile(test_plugin_use=CALLABLE_TESTS)
     args = ["-p", "no:cacheprovider", *(["-n", workers] if workers else [])]
     result = pytester.runpytest_subprocess(*args)
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
 
 
 def test_importing_the_plugin_imports_neither_aiohttp_nor_the_sdk() -> None:
