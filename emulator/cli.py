@@ -8,11 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
+from .cassette.cli import app as cassette_app
 from .settings import Settings
 
 app = typer.Typer(help="An offline emulator of the Google Gemini API.", no_args_is_help=True, add_completion=False)
 
 PLACEHOLDER_KEY = "emulator-key"
+
+
+app.add_typer(cassette_app, name="cassette", help="List, show, lint, redact and convert cassettes.")
 
 
 @app.callback()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..wire.errors import ApiError
 from . import framing
 from .base import Backend, Call, Method, Reply, StreamReply
 
@@ -165,15 +166,22 @@ async def _stream(call: Call, rid: str, result: Any) -> AsyncIterator[dict[str, 
     output = thoughts = 0
     prompt = framing.prompt_of(call)
     pending: list[framing.Part] | None = None
-    async for item in _items(result):
-        parts = item if isinstance(item, list) and all(isinstance(p, dict) for p in item) else _parts(item)
-        if isinstance(parts, dict):
-            yield _body(call, rid, parts, None)
-            continue
-        if pending is not None:
+    try:
+        async for item in _items(result):
+            parts = item if isinstance(item, list) and all(isinstance(p, dict) for p in item) else _parts(item)
+            if isinstance(parts, dict):
+                yield _body(call, rid, parts, None)
+                continue
+            if pending is not None:
+                yield framing.response(
+                    call, rid, [framing.candidate(0, pending)], framing.usage(prompt, output, thoughts)
+                )
+            more_output, more_thoughts = framing.output_tokens(parts)
+            output, thoughts, pending = output + more_output, thoughts + more_thoughts, parts
+    except ApiError:
+        if pending is not None:  # what was produced before the failure still reaches the client
             yield framing.response(call, rid, [framing.candidate(0, pending)], framing.usage(prompt, output, thoughts))
-        more_output, more_thoughts = framing.output_tokens(parts)
-        output, thoughts, pending = output + more_output, thoughts + more_thoughts, parts
+        raise
     if pending is not None:
         last = framing.candidate(0, pending, "STOP")
         yield framing.response(call, rid, [last], framing.usage(prompt, output, thoughts))

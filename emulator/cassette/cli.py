@@ -1,0 +1,169 @@
+"""``gemini-emulator cassette ...``: look into, check, clean and convert cassette files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlsplit
+
+import typer
+
+from . import convert, lint, redact, store
+from .matching import api_path
+from .model import FORMAT, Cassette, Interaction
+from .store import CassetteError
+
+app = typer.Typer(help="Inspect, lint, redact and convert cassettes.", no_args_is_help=True, add_completion=False)
+
+_TARGETS = ("readable", "vcrpy", "genai-replay")
+
+
+def _load(path: Path) -> Cassette:
+    try:
+        return store.load(path)
+    except CassetteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _model(interaction: Interaction) -> str | None:
+    path = api_path(interaction.request.uri)
+    if path.startswith(("models/", "tunedModels/")):
+        return path.split("/")[1].split(":")[0]
+    return None
+
+
+@app.command("ls")
+def ls(directory: Annotated[Path, typer.Argument(help="Directory searched recursively.")]) -> None:
+    """Cassettes under DIRECTORY with their interaction counts, models and whether they stream."""
+    files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in store.SUFFIXES and p.is_file())
+    for path in files:
+        name = path.relative_to(directory)
+        try:
+            cassette = store.load(path)
+        except CassetteError as exc:
+            typer.echo(f"{name}  unreadable: {exc}")
+            continue
+        items = cassette.interactions
+        models = sorted({m for m in map(_model, items) if m})
+        streamed = sum(1 for i in items if i.response.streamed)
+        typer.echo(f"{name}  {len(items)} interactions  models: {', '.join(models) or '-'}  streamed: {streamed}")
+
+
+def _last_user_text(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    for content in reversed(body.get("contents") or []):
+        if isinstance(content, dict) and content.get("role", "user") == "user":
+            texts = [p["text"] for p in content.get("parts") or [] if isinstance(p, dict) and "text" in p]
+            if texts:
+                return " ".join(texts)
+    return None
+
+
+def _answer_text(data: Any) -> str:
+    if not isinstance(data, dict):
+        return json.dumps(data, ensure_ascii=False)[:200]
+    if error := data.get("error"):
+        return f"error {error.get('code')} {error.get('status')}: {error.get('message')}"
+    out = []
+    for candidate in data.get("candidates") or []:
+        for part in (candidate.get("content") or {}).get("parts") or []:
+            if "text" in part:
+                out.append(("(thought) " if part.get("thought") else "") + repr(part["text"]))
+            elif "functionCall" in part:
+                call = part["functionCall"]
+                out.append(f"call {call.get('name')}({json.dumps(call.get('args', {}), ensure_ascii=False)})")
+        if candidate.get("finishReason"):
+            out.append(f"[{candidate['finishReason']}]")
+    return " ".join(out) or json.dumps(data, ensure_ascii=False)[:200]
+
+
+def _show(index: int, interaction: Interaction) -> None:
+    req, resp = interaction.request, interaction.response
+    query = "&".join(f"{k}={v}" for k, v in parse_qsl(urlsplit(req.uri).query) if k != "key")
+    typer.echo(f"#{index} {req.method} {api_path(req.uri)}{'?' + query if query else ''}")
+    if (text := _last_user_text(req.body)) is not None:
+        typer.echo(f"  user: {text!r}")
+    typer.echo(f"  -> {resp.status} {resp.message}" + ("" if resp.complete else "  (cut short)"))
+    if resp.events is not None:
+        for n, event in enumerate(resp.events):
+            delay = "" if event.delay is None else f" +{event.delay:.3f}s"
+            typer.echo(f"  [{n}]{delay} {_answer_text(event.data)}")
+    elif resp.body is not None:
+        typer.echo(f"  {_answer_text(resp.body)}")
+    elif resp.raw:
+        typer.echo(f"  raw: {resp.raw[:200]!r}")
+
+
+@app.command()
+def show(
+    file: Path,
+    index: Annotated[int | None, typer.Option("--index", "-n", help="Only this interaction (0-based).")] = None,
+) -> None:
+    """Interactions readably: method, path, last user text, status, the answer or its events one per line."""
+    cassette = _load(file)
+    items = list(enumerate(cassette.interactions))
+    if index is not None:
+        if not 0 <= index < len(items):
+            typer.echo(f"error: {file} has {len(items)} interactions; no #{index}", err=True)
+            raise typer.Exit(2)
+        items = [items[index]]
+    for i, interaction in items:
+        _show(i, interaction)
+
+
+@app.command("lint")
+def lint_command(files: Annotated[list[Path], typer.Argument(help="Cassette files.")]) -> None:
+    """Secrets, cut streams, invalid JSON, duplicates, missing or unknown format version; exit 1 on findings."""
+    findings = [f for path in files for f in lint.lint(path)]
+    for finding in findings:
+        typer.echo(str(finding))
+    typer.echo(f"{len(findings)} finding(s) in {len(files)} file(s)", err=True)
+    if findings:
+        raise typer.Exit(1)
+
+
+@app.command("redact")
+def redact_command(
+    files: Annotated[list[Path], typer.Argument(help="Cassette files, rewritten in place.")],
+    secret: Annotated[list[str] | None, typer.Option("--secret", "-s", help="A value to remove everywhere.")] = None,
+) -> None:
+    """Redacts in place: credential headers, ?key=, every --secret and every key-like string found."""
+    for path in files:
+        cassette = _load(path)
+        before = store.read_text(path)
+        secrets = set(secret or ()) | set(redact.find_secrets(before))
+        try:
+            store.save(cassette, path, secrets, plain=cassette.metadata.get("format") != FORMAT)
+        except CassetteError as exc:
+            typer.echo(f"error: {path}: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(f"{path}: {'unchanged' if store.read_text(path) == before else 'redacted'}")
+
+
+@app.command("convert")
+def convert_command(
+    source: Annotated[Path, typer.Argument(help="A cassette (ours or vcrpy's) or a google-genai replay file.")],
+    target: Annotated[Path, typer.Argument(help="Where to write; YAML unless it ends in .json.")],
+    to: Annotated[str, typer.Option("--to", help="readable, vcrpy or genai-replay.")] = "readable",
+) -> None:
+    """Converts between our readable cassettes, plain vcrpy cassettes and google-genai replay files."""
+    if to not in _TARGETS:
+        typer.echo(f"error: --to must be one of {', '.join(_TARGETS)}", err=True)
+        raise typer.Exit(2)
+    cassette = _load(source)
+    try:
+        if to == "genai-replay":
+            scrubbed = cassette.model_copy(update={"interactions": [redact.scrub(i) for i in cassette.interactions]})
+            text = json.dumps(convert.to_genai_replay(scrubbed), indent=2, ensure_ascii=False) + "\n"
+            store.check(text)
+            with store.locked(target):
+                store.write_atomic(target, text)
+        else:
+            store.save(cassette, target, plain=to == "vcrpy")
+    except CassetteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{source} -> {target} ({to}, {len(cassette.interactions)} interactions)")

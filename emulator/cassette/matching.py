@@ -1,0 +1,199 @@
+"""Which recorded interaction answers a request: normalised keys, looked up in a dict.
+
+Two requests match when they mean the same call, however the client spelt it: the API version and
+any base-URL prefix do not matter, nor the ``key`` parameter, nor headers; model-call bodies are
+compared in canonical form (``wire.validate.decode``: camelCase or snake_case keys, enum numbers or
+names, either base64 alphabet). ``alt`` stays, since an SSE answer cannot stand in for an array.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from .diff import distance, first_difference
+from .model import Cassette, Interaction
+
+VERSIONS = frozenset({"v1", "v1beta", "v1alpha", "v1beta1"})
+_MODEL_CALL = re.compile(r"(?:^|/)(?:models|tunedModels)/[^/:]+:(?P<op>[A-Za-z]+)$")
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+AFTER_LAST = ("repeat", "miss")
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A request reduced to what matching compares; parts a matcher ignores are ``None``."""
+
+    method: str | None
+    path: str | None
+    query: str | None
+    body: Any
+
+
+def api_path(uri: str) -> str:
+    """The path after the version segment (``models/m:generateContent``), or the whole path if it has none."""
+    segments = quote(unquote(urlsplit(uri).path), safe=_PATH_SAFE).strip("/").split("/")
+    for i, segment in enumerate(segments):
+        if segment in VERSIONS:
+            return "/".join(segments[i + 1 :])
+    return "/".join(segments)
+
+
+def canonical_body(path: str, body: Any) -> Any:
+    """The body as the front end understands it, so spelling differences do not cause misses."""
+    if isinstance(body, str | bytes):
+        try:
+            body = json.loads(body) if body else None
+        except ValueError:
+            return body if isinstance(body, str) else body.decode(errors="replace")
+    call = _MODEL_CALL.search(path)
+    if call is None or not isinstance(body, dict):
+        return body
+    from ..backends.base import Method  # imported late: the schema tables cost half a second to build
+    from ..wire import validate
+
+    try:
+        return validate.decode(Method(call["op"]), body, strict=False)
+    except Exception:  # an unknown method or a body the schema rejects: compare it as sent
+        return body
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
+def _without(value: Any, field: list[str]) -> Any:
+    if isinstance(value, list):
+        return [_without(v, field) for v in value]
+    if not isinstance(value, dict) or not field:
+        return value
+    name, rest = field[0], field[1:]
+    out = dict(value)
+    for key in {name, _camel(name)}:
+        if key in out:
+            if rest:
+                out[key] = _without(out[key], rest)
+            else:
+                del out[key]
+    return out
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Which parts of a request must be equal; ``ignore_fields`` are dotted body paths (``generationConfig.seed``)."""
+
+    method: bool = True
+    path: bool = True
+    query: bool = True
+    body: bool = True
+    ignore_fields: tuple[str, ...] = ()
+
+    def parts(self, method: str, uri: str, body: Any) -> Parts:
+        path = api_path(uri)
+        query = None
+        if self.query:
+            pairs = [(k, v) for k, v in parse_qsl(urlsplit(uri).query, keep_blank_values=True) if k != "key"]
+            query = urlencode(sorted(pairs))
+        canonical = None
+        if self.body:
+            canonical = canonical_body(path, body)
+            for field in self.ignore_fields:
+                canonical = _without(canonical, field.split("."))
+        return Parts(method.upper() if self.method else None, path if self.path else None, query, canonical)
+
+    @staticmethod
+    def key_of(parts: Parts) -> str:
+        body = json.dumps(parts.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return f"{parts.method} {parts.path}?{parts.query}\n{body}"
+
+    def key(self, method: str, uri: str, body: Any) -> str:
+        return self.key_of(self.parts(method, uri, body))
+
+
+def normalise(method: str, uri: str, body: Any) -> str:
+    """The default match key of a request."""
+    return Matcher().key(method, uri, body)
+
+
+class Index:
+    """Recorded interactions by match key: one dict lookup per request, however long the cassette.
+
+    Identical requests get their recorded answers in recorded order; past the last one they get it
+    again (``after_last="repeat"``) or miss. :meth:`fork` gives a fresh replay state (one per test
+    context) over the same table without normalising the cassette again.
+    """
+
+    def __init__(self, cassette: Cassette, matcher: Matcher | None = None, after_last: str = "repeat") -> None:
+        if after_last not in AFTER_LAST:
+            raise ValueError(f"after_last must be 'repeat' or 'miss', not {after_last!r}")
+        self.cassette = cassette
+        self.matcher = matcher or Matcher()
+        self.after_last = after_last
+        self._entries: list[tuple[Parts, Interaction]] = []
+        self._by_key: dict[str, list[int]] = {}
+        for interaction in cassette.interactions:
+            req = interaction.request
+            parts = self.matcher.parts(req.method, req.uri, req.body)
+            self._by_key.setdefault(self.matcher.key_of(parts), []).append(len(self._entries))
+            self._entries.append((parts, interaction))
+        self._ordinals = {id(item): n for n, (_, item) in enumerate(self._entries)}
+        self._taken: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def ordinal(self, interaction: Interaction) -> int:
+        """Where an interaction this index returned sits in the cassette (``#N`` in messages), by identity."""
+        return self._ordinals[id(interaction)]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def fork(self, after_last: str | None = None) -> Index:
+        other = object.__new__(Index)
+        other.__dict__.update(self.__dict__)
+        other.after_last = after_last or self.after_last
+        other._taken = {}
+        other._lock = threading.Lock()
+        return other
+
+    def reset(self) -> None:
+        with self._lock:
+            self._taken.clear()
+
+    def take(self, method: str, uri: str, body: Any) -> Interaction | None:
+        """The next recorded answer to this request, consumed; ``None`` is a miss."""
+        key = self.matcher.key(method, uri, body)
+        with self._lock:
+            positions = self._by_key.get(key)
+            if positions is None:
+                return None
+            taken = self._taken.get(key, 0)
+            if taken >= len(positions) and self.after_last == "miss":
+                return None
+            self._taken[key] = taken + 1
+            return self._entries[positions[min(taken, len(positions) - 1)]][1]
+
+    def nearest(self, method: str, uri: str, body: Any) -> tuple[Interaction | None, str]:
+        """For a loud miss: the closest recorded interaction and the first field in which it differs."""
+        if not self._entries:
+            return None, "the cassette has no interactions"
+        wanted = self.matcher.parts(method, uri, body)
+        parts, interaction = min(self._entries, key=lambda entry: distance(wanted, entry[0]))
+        if (difference := first_difference(wanted, parts)) is not None:
+            return interaction, difference
+        count = len(self._by_key[self.matcher.key_of(parts)])
+        return interaction, f"an identical request was recorded {count} time(s) and every answer was used"
+
+    def unused(self) -> list[Interaction]:
+        """Recorded interactions no request has taken yet, in cassette order."""
+        with self._lock:
+            left = [i for key, pos in self._by_key.items() for i in pos[self._taken.get(key, 0) :]]
+        return [self._entries[i][1] for i in sorted(left)]
+
+    def with_matcher(self, **changes: Any) -> Index:
+        """The same cassette indexed under a matcher with ``changes`` (``Matcher`` fields)."""
+        return Index(self.cassette, replace(self.matcher, **changes), self.after_last)
