@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 URL_ENV = "GEMINI_EMULATOR_URL"
 MARKERS = (
+    "gemini_cassette(name=None): replay (or record, per --gemini-record-mode) this test's cassette",
     "gemini_scenario(source): answer this test from a scenario: a file path, or the rules as a dict",
     "gemini_model(function=f): answer this test with a Python callable model (in-process emulator only)",
 )
@@ -39,6 +40,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--gemini-emulator-url",
         default=None,
         help=f"use a running emulator at this URL (else ${URL_ENV}, else start one)",
+    )
+    group.addoption(
+        "--gemini-record-mode",
+        default="none",
+        choices=("none", "once", "new_episodes", "all"),
+        help="for gemini_cassette tests: none replays only (default); once, new_episodes and all record",
+    )
+    group.addoption(
+        "--gemini-upstream",
+        default="https://generativelanguage.googleapis.com",
+        help="where recording forwards calls (with the key the code under test uses)",
+    )
+    group.addoption(
+        "--gemini-strict-cassettes",
+        action="store_true",
+        help="fail a gemini_cassette test that missed or left recorded interactions unused",
     )
 
 
@@ -62,8 +79,15 @@ def gemini_emulator(pytestconfig: pytest.Config) -> Iterator[Any]:
         yield _External(url)
         return
     from .server.runner import EmulatorThread
+    from .settings import Settings
 
-    with EmulatorThread() as emu:
+    settings = Settings(
+        port=0,
+        cassette=pytestconfig.rootpath,  # cassettes are chosen per test, by their path under the rootdir
+        record_mode=pytestconfig.getoption("--gemini-record-mode"),
+        upstream=pytestconfig.getoption("--gemini-upstream"),
+    )
+    with EmulatorThread(settings) as emu:
         yield emu
 
 
@@ -114,6 +138,15 @@ class GeminiContext:
             raise pytest.UsageError("gemini_model needs the in-process emulator, not --gemini-emulator-url")
         router.use(context_id({}, self.key), lambda fallback: FunctionBackend(function, fallback), function.__name__)
 
+    def use_cassette(self, name: str, record_mode: str | None = None) -> None:
+        """Answers this test from a cassette, NAME relative to the emulator's cassette root."""
+        self._control("PUT", "cassette", json.dumps({"name": name, "record_mode": record_mode}).encode())
+
+    def cassette_report(self) -> dict[str, Any]:
+        """The test's cassette with its misses and unused interactions."""
+        report: dict[str, Any] = self._control("GET", "cassette")
+        return report
+
     def reset(self) -> None:
         self._control("POST", "reset")
 
@@ -142,19 +175,37 @@ class GeminiContext:
         return [d["name"] for t in body.get("tools", ()) for d in t.get("functionDeclarations", ())]
 
 
+def cassette_name(request: pytest.FixtureRequest, marker: pytest.Mark) -> str:
+    """``cassettes/<module>/<test>.yaml`` beside the test file, or the name the marker gives, under the rootdir."""
+    folder = request.path.parent / "cassettes"
+    given = marker.args[0] if marker.args else marker.kwargs.get("name")
+    path = folder / given if given else folder / request.path.stem / f"{request.node.name}.yaml"
+    return str(path.relative_to(request.config.rootpath))
+
+
 @pytest.fixture
-def gemini(gemini_emulator: Any, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> GeminiContext:
+def gemini(
+    gemini_emulator: Any, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[GeminiContext]:
     """This test's context; also points ``genai.Client()`` built by the code under test at the emulator."""
     context = GeminiContext(gemini_emulator, f"gemini-test-{uuid.uuid4().hex}")
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", context.url)
     monkeypatch.setenv("GEMINI_API_KEY", context.key)
-    monkeypatch.setenv("GOOGLE_API_KEY", context.key)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)  # the SDK would prefer it over GEMINI_API_KEY
     monkeypatch.delenv("GOOGLE_GENAI_USE_VERTEXAI", raising=False)
     for marker in request.node.iter_markers("gemini_scenario"):
         context.use_scenario(marker.args[0] if marker.args else marker.kwargs)
     for marker in request.node.iter_markers("gemini_model"):
         context.use_model(marker.kwargs.get("function") or marker.args[0])
-    return context
+    cassette = request.node.get_closest_marker("gemini_cassette")
+    if cassette is not None:
+        context.use_cassette(cassette_name(request, cassette))
+    yield context
+    if cassette is not None and request.config.getoption("--gemini-strict-cassettes"):
+        report = context.cassette_report()
+        if report["misses"] or report["unused"]:
+            unused = "".join(f"\n  unused: {u}" for u in report["unused"])
+            pytest.fail(f"{report['cassette']}: {report['misses']} miss(es){unused}", pytrace=False)
 
 
 @pytest.fixture

@@ -74,3 +74,35 @@ def test_importing_the_plugin_imports_neither_aiohttp_nor_the_sdk() -> None:
         "import sys, emulator.pytest_plugin; print(sorted(m for m in ('aiohttp', 'google.genai') if m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
+
+
+CASSETTE_TEST = """
+import pytest
+
+
+@pytest.mark.gemini_cassette
+def test_recorded(genai_client):
+    chat = genai_client.chats.create(model="gemini-2.5-flash")
+    assert "first" in chat.send_message("first message").text
+    assert "".join(c.text for c in chat.send_message_stream("second message"))
+"""
+
+
+def test_cassette_marker_records_once_then_replays_offline(pytester: pytest.Pytester) -> None:
+    from emulator import EmulatorThread
+
+    pytester.makepyfile(test_cassettes=CASSETTE_TEST)
+    with EmulatorThread() as upstream:
+        recorded = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--gemini-record-mode=once", f"--gemini-upstream={upstream.url}"
+        )
+    recorded.assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "test_cassettes" / "test_recorded.yaml"
+    assert cassette.is_file() and "gemini-test-" not in cassette.read_text()  # the per-test key is redacted
+    replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--gemini-strict-cassettes")
+    replayed.assert_outcomes(passed=1)
+    pytester.makepyfile(test_cassettes=CASSETTE_TEST.replace("second message", "another message"))
+    missed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--gemini-strict-cassettes")
+    missed.assert_outcomes(failed=1, errors=1)  # the miss fails the test; strict mode adds the unused recording
+    missed.stdout.fnmatch_lines(["*unused: POST*streamGenerateContent*"])
+    missed.stdout.fnmatch_lines(["*differs at contents[[]2].parts[[]0].text: 'another message' != 'second message'*"])

@@ -4,6 +4,10 @@ Each rule is a function of the canonical body and the model that returns the err
 service gives, or None. :data:`RULES` lists them per method in the order they are applied. Field
 level checks (empty contents, parts, names) are reported together in the ``* Request.path: text``
 style of the real front end; the others stop at the first offence, as the real service does.
+
+Most requests break no rule, so :func:`check` first runs :func:`_clean`, one pass over the contents
+that can only say "nothing to report"; the rules themselves run only when it is unsure. A property
+test (tests/wire/test_rules.py) holds it to that: whatever it passes, every rule passes.
 """
 
 from __future__ import annotations
@@ -31,10 +35,20 @@ MSG_COUNTS = (
     "Please ensure that the number of function response parts is equal to the number of function call parts "
     "of the function call turn."
 )
-_DATA_FIELDS = (
-    "text", "inlineData", "fileData", "functionCall", "functionResponse", "executableCode",
-    "codeExecutionResult", "toolCall", "toolResponse",
-)  # fmt: skip
+# The members of Part's ``data`` oneof.
+_DATA_FIELDS = frozenset(
+    (
+        "text",
+        "inlineData",
+        "fileData",
+        "functionCall",
+        "functionResponse",
+        "executableCode",
+        "codeExecutionResult",
+        "toolCall",
+        "toolResponse",
+    )
+)
 
 
 def _number(value: float) -> str:
@@ -74,7 +88,7 @@ def _field_violations(prefix: str, body: Body) -> Iterator[str]:
             yield f"{prefix}.{where}.parts: contents.parts must not be empty."
         for j, part in enumerate(parts):
             here = f"{prefix}.{where}.parts[{j}]"
-            if not any(key in part for key in _DATA_FIELDS):
+            if _DATA_FIELDS.isdisjoint(part):
                 yield f"{here}.data: required oneof field 'data' must have one initialized field"
             for key, snake in (("functionCall", "function_call"), ("functionResponse", "function_response")):
                 if key in part and not part[key].get("name"):
@@ -147,14 +161,7 @@ def function_turns(body: Body, model: ModelInfo, method: Method) -> errors.ApiEr
 def ranges(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
     for _, request in _generate_requests(body, method):
         config = request.get("generationConfig", {})
-        limits = (
-            ("temperature", 0, (model.maxTemperature or 2.0) + 0.0001),
-            ("topP", 0, 1.0001),
-            ("topK", 1, (model.topK or 64) + 1),
-            ("candidateCount", 1, model.emulator.max_candidate_count + 1),
-            ("maxOutputTokens", 1, model.outputTokenLimit + 1),
-        )
-        for field, low, high in limits:
+        for field, low, high in _limits(model):
             value = config.get(field)
             if value is not None and not low <= value < high:
                 return out_of_range(field, value, low, high)
@@ -162,17 +169,93 @@ def ranges(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | No
 
 
 def embedding(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
-    requests = body.get("requests", []) if method is Method.BATCH_EMBED else [body]
-    if method is Method.BATCH_EMBED and not requests:
-        return errors.invalid_argument("* BatchEmbedContentsRequest.requests: requests is not specified\n")
+    if method is Method.BATCH_EMBED:
+        requests = body.get("requests", [])
+        if not requests:
+            return errors.invalid_argument("* BatchEmbedContentsRequest.requests: requests is not specified\n")
+        named = [(f"BatchEmbedContentsRequest.requests[{i}]", r) for i, r in enumerate(requests)]
+    else:
+        named = [("EmbedContentRequest", body)]
     dimension = model.emulator.embedding_dimension or 768
-    for request in requests:
+    for where, request in named:
         if not request.get("content", {}).get("parts"):
-            return errors.invalid_argument("* EmbedContentRequest.content.parts: contents.parts must not be empty.\n")
+            return errors.invalid_argument(f"* {where}.content.parts: contents.parts must not be empty.\n")
         size = request.get("outputDimensionality")
         if size is not None and not 1 <= size <= dimension:
             return out_of_range("outputDimensionality", size, 1, dimension + 1)
     return None
+
+
+def _limits(model: ModelInfo) -> tuple[tuple[str, float, float], ...]:
+    return (
+        ("temperature", 0, (model.maxTemperature or 2.0) + 0.0001),
+        ("topP", 0, 1.0001),
+        ("topK", 1, (model.topK or 64) + 1),
+        ("candidateCount", 1, model.emulator.max_candidate_count + 1),
+        ("maxOutputTokens", 1, model.outputTokenLimit + 1),
+    )
+
+
+def _clean(request: Body, model: ModelInfo, ranged: bool) -> bool:
+    """True when no rule of a GenerateContentRequest-like body can fire: one pass, no messages.
+
+    It only has to be sound (True means every rule passes); anything it is unsure of answers False
+    and the rules themselves then find the first error. It reads contents as :func:`_turns` groups
+    them: ``calls`` and ``responses`` count the current turn, ``before`` is the role of the turn
+    before it, ``called`` the calls of that turn when it was a model turn.
+    """
+    contents = request.get("contents")
+    if not contents:
+        return False
+    before = role = None
+    calls = responses = called = 0
+    for content in contents:
+        parts = content.get("parts")
+        if not parts:
+            return False
+        now = content.get("role") or "user"
+        if now != "user" and now != "model":
+            return False
+        if not (now == "model" and role == "model"):  # a new turn starts: settle the last one
+            if calls and before != "user":
+                return False
+            if responses and (role != "user" or responses != called):
+                return False
+            called = calls if role == "model" else 0
+            before, role, calls, responses = role, now, 0, 0
+        for part in parts:
+            if "text" in part:
+                if not part["text"] and "thoughtSignature" not in part:
+                    return False
+            elif "functionCall" in part:
+                if not part["functionCall"].get("name"):
+                    return False
+                calls += 1
+            elif "functionResponse" in part:
+                if not part["functionResponse"].get("name"):
+                    return False
+                responses += 1
+            elif _DATA_FIELDS.isdisjoint(part):
+                return False
+    if calls and before != "user":
+        return False
+    if responses and (role != "user" or responses != called):
+        return False
+    system = request.get("systemInstruction")
+    if system is not None:
+        for part in system.get("parts", ()):
+            if "text" in part and not part["text"] and "thoughtSignature" not in part:
+                return False
+            if _DATA_FIELDS.isdisjoint(part) or "functionCall" in part or "functionResponse" in part:
+                return False
+    if ranged:
+        config = request.get("generationConfig")
+        if config:
+            for field, low, high in _limits(model):
+                value = config.get(field)
+                if value is not None and not low <= value < high:
+                    return False
+    return True
 
 
 _GENERATE = (shape, roles, empty_text, function_turns, ranges)
@@ -187,6 +270,11 @@ RULES: dict[Method, tuple[Rule, ...]] = {
 
 def check(method: Method, body: Body, model: ModelInfo) -> None:
     """Raises the first rule's error, in the order of :data:`RULES`."""
+    if method is Method.GENERATE or method is Method.STREAM:
+        if _clean(body, model, True):
+            return
+    elif method is Method.COUNT_TOKENS and "generateContentRequest" not in body and _clean(body, model, False):
+        return
     for rule in RULES[method]:
         error = rule(body, model, method)
         if error is not None:

@@ -14,10 +14,10 @@ The pool is built once; the message classes are raw upb classes (no proto-plus w
 from __future__ import annotations
 
 import binascii
+import json
 import math
 import re
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from google.ai.generativelanguage_v1beta.types import generative_service
@@ -201,9 +201,10 @@ REQUEST_CLASSES: dict[Method, type[Message]] = {
 
 # --------------------------------------------------------------------------------------------------
 # Field slots: how each JSON key of each message decodes, precompiled once so that the decoder in
-# validate.py does one dict lookup per key. Scalar conversions follow Google's front end rather than
-# json_format: integral floats and numeric strings for ints, "NaN"/"Infinity" for floats, enum names
-# case-insensitively (``"object"`` for ``OBJECT``), bytes in either base64 alphabet, padding optional.
+# validate.py does one dict lookup per key. Scalar conversions follow Google's front end (protobuf's
+# ``ProtoStreamObjectWriter`` and ``DataPiece``) rather than json_format: integral floats and numeric
+# strings for ints, "NaN"/"Infinity" for floats, enum names case-insensitively (``"object"`` for
+# ``OBJECT``), booleans from ``"yes"``/``"1"``..., bytes in either base64 alphabet, padding optional.
 
 K_MESSAGE, K_STRUCT, K_VALUE, K_WKT, K_ENUM, K_STRING, K_BYTES, K_BOOL, K_INT, K_FLOAT = range(10)
 SINGLE, REPEATED, MAP = 0, 1, 2
@@ -225,12 +226,19 @@ _KINDS = {
 }
 _WELL_KNOWN = {"google.protobuf.Struct": K_STRUCT, "google.protobuf.Value": K_VALUE}
 BAD: Any = object()  # what a conversion returns for a value that does not fit
-_B64 = re.compile(r"[A-Za-z0-9+/_-]*")
 _URLSAFE = str.maketrans("-_", "+/")
 
 
 class Slot:
-    """How one JSON key of one message decodes; built once per field."""
+    """How one JSON key of one message decodes; built once per field.
+
+    ``oneof`` names the oneof a second member of which is refused: a real oneof (``Part.data``), or
+    the synthetic ``_name`` oneof of a proto3 ``optional`` field spelt in two ways (``topP`` and
+    ``top_p`` in one object, which the front end refuses as it does for a real oneof). ``alias`` is
+    that other spelling; it is None for real oneofs, whose conflicts are looked for on every key.
+    ``key`` is the spelling the slot is found by (each spelling has a slot of its own), so that a
+    handler can name the key as sent. ``decode`` is the decoder's handler, attached by validate.py.
+    """
 
     __slots__ = (
         "name",
@@ -243,7 +251,12 @@ class Slot:
         "bounds",
         "type_label",
         "oneof",
+        "alias",
         "value",
+        "wkt",
+        "key",
+        "plain",
+        "decode",
     )
 
     def __init__(self, field: descriptor.FieldDescriptor) -> None:
@@ -255,11 +268,22 @@ class Slot:
         self.names: dict[int, str] = {}
         self.bounds: tuple[float, float] = _INT_BOUNDS.get(field.type) or (0, _FLOAT_MAX.get(field.type, 0.0))
         self.value: Slot | None = None
+        self.wkt = ""
+        self.key: str = field.name  # the spelling this slot is looked up by
+        self.decode: Any = None
+        self.plain = False  # a single string outside any oneof: the decoder's shortest path
         oneof = field.containing_oneof
-        self.oneof = oneof.name if oneof is not None and oneof.name != f"_{field.name}" else None
+        synthetic = oneof is not None and oneof.name == f"_{field.name}" and len(oneof.fields) == 1
+        self.alias: str | None = None
+        self.oneof: str | None = None
+        if oneof is not None and not synthetic:
+            self.oneof = oneof.name
+        elif synthetic and field.name != field.json_name:
+            self.oneof, self.alias = oneof.name, field.json_name
         message = field.message_type
         if message is None:
             self.kind = _KINDS[field.type]
+            self.plain = self.kind == K_STRING and self.label == SINGLE and self.oneof is None
             self.type_label = descriptor_pb2.FieldDescriptorProto.Type.Name(field.type)
             if field.enum_type is not None:
                 self.type_label = f"type.googleapis.com/{field.enum_type.full_name}"
@@ -272,6 +296,8 @@ class Slot:
             return
         default = K_WKT if message.full_name.startswith("google.protobuf.") else K_MESSAGE
         self.kind = _WELL_KNOWN.get(message.full_name, default)
+        if self.kind == K_WKT:
+            self.wkt = message.full_name
         if self.kind == K_MESSAGE:
             self.table = table_for(message)
 
@@ -285,57 +311,125 @@ def table_for(message: descriptor.Descriptor) -> dict[str, Slot]:
     if table is None:
         table = _TABLES[message.full_name] = {}  # registered first: Schema refers to itself
         for field in message.fields:
-            table[field.name] = table[field.json_name] = Slot(field)
+            slot = Slot(field)
+            table[field.name] = slot
+            if field.json_name != field.name:
+                # The other spelling is a slot of its own only so that a conflict names its alias.
+                twin = table[field.json_name] = Slot(field)
+                twin.key = field.json_name
+                if slot.alias is not None:
+                    slot.alias, twin.alias = field.json_name, field.name
     return table
 
 
-# Scalar conversions: each returns the value to store, or BAD.
-def _to_string(slot: Slot, value: Any) -> Any:
-    return value if type(value) is str else BAD
+def all_slots() -> list[Slot]:
+    """Every slot of every table built so far, map value slots included."""
+    found: list[Slot] = []
+    for table in _TABLES.values():
+        for slot in table.values():
+            found.append(slot)
+            if slot.value is not None:
+                found.append(slot.value)
+    return found
 
 
-def _to_bool(slot: Slot, value: Any) -> Any:
-    if type(value) is bool:
-        return value
-    return value == "true" if value in ("true", "false") else BAD
+# Scalar conversions, the way ``DataPiece`` converts a JSON value: each returns the value to store,
+# or BAD. Strings are the only JSON type the front end reads into every scalar type.
+_ASCII_SPACE = " \t\n\v\f\r"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_FLOAT_WORDS = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf, "inf": math.inf, "-inf": -math.inf}
+_TRUE = frozenset(("true", "t", "yes", "y", "1"))
+_FALSE = frozenset(("false", "f", "no", "n", "0"))
 
 
-def _to_int(slot: Slot, value: Any) -> Any:
+def _number_text(text: str) -> str | None:
+    """``StringToNumber``: a leading or trailing space is refused, other ASCII whitespace stripped."""
+    if text[:1] == " " or text[-1:] == " ":
+        return None
+    return text.strip(_ASCII_SPACE)
+
+
+def to_bool(slot: Slot, value: Any) -> Any:
     kind = type(value)
-    if kind is float and value.is_integer():
+    if kind is bool:
+        return value
+    if kind is str and value.isascii():
+        folded = value.lower()
+        if folded in _TRUE:
+            return True
+        if folded in _FALSE:
+            return False
+    elif (kind is int or kind is float) and value in (0, 1):
+        return bool(value)
+    return BAD
+
+
+def to_int(slot: Slot, value: Any) -> Any:
+    kind = type(value)
+    if kind is float:
+        if not value.is_integer():
+            return BAD
         value = int(value)
     elif kind is str:
-        try:
-            value = int(value)
-        except ValueError:
+        text = _number_text(value)
+        if text is None or not _INTEGER.fullmatch(text):
             return BAD
+        value = int(text)
     elif kind is not int:
         return BAD
     return value if slot.bounds[0] <= value <= slot.bounds[1] else BAD
 
 
-def _to_float(slot: Slot, value: Any) -> Any:
-    if type(value) not in (int, float, str):
-        return BAD
-    try:
-        number = float(value)
-    except (ValueError, OverflowError):
+def to_float(slot: Slot, value: Any) -> Any:
+    kind = type(value)
+    if kind is float:
+        number = value
+    elif kind is int:
+        try:
+            number = float(value)
+        except OverflowError:
+            return BAD
+    elif kind is str:
+        text = _number_text(value)
+        if text is None:
+            return BAD
+        if text in ("NaN", "Infinity", "-Infinity") or text.lower() in _FLOAT_WORDS:
+            return _FLOAT_WORDS[text.lower()]
+        if not _FLOAT_TEXT.fullmatch(text):
+            return BAD
+        number = float(text)
+    else:
         return BAD
     return number if not math.isfinite(number) or abs(number) <= slot.bounds[1] else BAD
 
 
-def _to_enum(slot: Slot, value: Any) -> Any:
-    if type(value) is str:
+def to_enum(slot: Slot, value: Any) -> Any:
+    """A name, a decimal number the enum declares, or the name with ASCII letters upper-cased and
+    ``-`` read as ``_``; a JSON number as any int32 (proto3 enums are open)."""
+    kind = type(value)
+    if kind is str:
         number = slot.enum.get(value)
-        return number if number is not None else slot.enum.get(value.upper().replace("-", "_"), BAD)
-    return value if type(value) is int and -(2**31) <= value < 2**31 else BAD
+        if number is not None:
+            return number
+        text = _number_text(value)
+        if text is not None and _INTEGER.fullmatch(text) and int(text) in slot.names:
+            return int(text)
+        if value.isascii():
+            return slot.enum.get(value.upper().replace("-", "_"), BAD)
+        return BAD
+    if kind is float and value.is_integer():
+        value = int(value)
+    elif kind is not int:
+        return BAD
+    return value if -(2**31) <= value < 2**31 else BAD
 
 
 def _strict_a2b(text: str) -> bytes:
     """Standard-alphabet decode that rejects stray characters (one C pass on Python 3.11+)."""
     if sys.version_info >= (3, 11):
         return binascii.a2b_base64(text, strict_mode=True)
-    if not _B64.fullmatch(text.rstrip("=")) or "-" in text or "_" in text:
+    if not re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", text):
         raise ValueError("Only base64 data is allowed")
     return binascii.a2b_base64(text)
 
@@ -350,18 +444,33 @@ def decode_base64(value: str) -> bytes:
     return _strict_a2b(body + "=" * (-len(body) % 4))
 
 
-def _to_bytes(slot: Slot, value: Any) -> Any:
+def to_bytes(slot: Slot, value: Any) -> Any:
     try:
         return decode_base64(value) if type(value) is str else BAD
     except (ValueError, binascii.Error):
         return BAD
 
 
-CONVERT: dict[int, Callable[[Slot, Any], Any]] = {
-    K_STRING: _to_string,
-    K_BOOL: _to_bool,
-    K_INT: _to_int,
-    K_FLOAT: _to_float,
-    K_ENUM: _to_enum,
-    K_BYTES: _to_bytes,
-}
+def _dtoa(value: float) -> str:
+    """protobuf's ``SimpleDtoa``: 15 significant digits when that round-trips, else 17."""
+    if not math.isfinite(value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    text = f"{value:.15g}"
+    return text if float(text) == value else f"{value:.17g}"
+
+
+def value_text(value: Any) -> str:
+    """How the front end quotes a refused value (``DataPiece::ValueAsStringOrDefault``): a string
+    in double quotes with nothing escaped, a number as its digits, ``true``/``false``, ``null``."""
+    kind = type(value)
+    if kind is str:
+        return f'"{value}"'
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is float:
+        return _dtoa(value)
+    if kind is int:
+        return str(value)
+    if value is None:
+        return "null"
+    return json.dumps(value, ensure_ascii=False)

@@ -2,105 +2,311 @@
 
 :func:`decode` walks the JSON once against Google's v1beta schema (the slot tables of ``schema``)
 and returns the canonical body: camelCase keys, enum names, integral numbers as ints, bytes in the
-standard base64 alphabet. What does not fit the schema is reported with the front end's texts and
-snake_case field paths, all violations at once. The semantic rules (``rules``) then check what a
-schema cannot express. Lenient mode drops unknown fields and skips the semantic rules; values of the
-wrong type are rejected in both modes, since no backend could make sense of them.
+standard base64 alphabet, durations and timestamps as protobuf writes them, lone UTF-16 surrogates
+as U+FFFD. What does not fit the schema is reported with the texts of the front end's proto writer
+(protobuf's ``ProtoStreamObjectWriter``) and snake_case field paths, all violations at once, in body
+order. The semantic rules (``rules``) then check what a schema cannot express. Lenient mode drops
+unknown fields and skips the semantic rules; values of the wrong type are rejected in both modes,
+since no backend could make sense of them.
+
+Paths are built only when a violation needs one: the walk passes ``(parent, name, index)`` tuples
+down and :func:`_format` turns one into ``contents[0].parts[1].inline_data`` on demand.
 """
 
 from __future__ import annotations
 
 import base64
-import json
+import re
 from typing import Any
+
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from ..backends.base import Method
 from ..catalogue import ModelInfo
 from . import errors, rules, schema
-from .schema import BAD, CONVERT, K_BYTES, K_ENUM, K_MESSAGE, K_STRUCT, K_VALUE, MAP, REPEATED, Slot
+from .schema import (
+    BAD,
+    K_BOOL,
+    K_BYTES,
+    K_ENUM,
+    K_FLOAT,
+    K_INT,
+    K_MESSAGE,
+    K_STRING,
+    K_STRUCT,
+    K_VALUE,
+    K_WKT,
+    MAP,
+    REPEATED,
+    Slot,
+    value_text,
+)
 
 MAX_VIOLATIONS = 100
 _TABLES = {method: schema.table_for(cls.DESCRIPTOR) for method, cls in schema.REQUEST_CLASSES.items()}
 _ROOT = 'Invalid JSON payload received. Unknown name "": Root element must be a message.'
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_DURATION = re.compile(r"-?[0-9]+(?:\.[0-9]{0,9})?s")
+SKIP: Any = object()  # a handler's answer when nothing is to be stored
+Path = tuple[Any, str, "int | None"] | None
+
+
+def _format(path: Path) -> str:
+    """``(parent, name, index)`` chain to the front end's ``a.b[2].c``."""
+    names: list[str] = []
+    while path is not None:
+        path, name, index = path
+        names.append(name if index is None else f"{name}[{index}]")
+    return ".".join(reversed(names))
+
+
+def _text(value: str) -> str:
+    """A string with each lone UTF-16 surrogate (a JSON ``\\ud800`` escape) as U+FFFD, as the front end reads it."""
+    return value if value.isascii() or not _SURROGATE.search(value) else _SURROGATE.sub("\ufffd", value)
+
+
+def _json(value: Any) -> Any:
+    """Arbitrary JSON (Struct and Value fields) with its strings and keys read as :func:`_text` reads them."""
+    kind = type(value)
+    if kind is str:
+        return _text(value)
+    if kind is dict:
+        return {_text(k): _json(v) for k, v in value.items()}
+    if kind is list:
+        return [_json(v) for v in value]
+    return value
 
 
 class _Decoder:
     """One walk over one body; collects violations instead of stopping at the first."""
 
+    __slots__ = ("strict", "violations")
+
     def __init__(self, strict: bool) -> None:
         self.strict = strict
         self.violations: list[tuple[str | None, str]] = []
 
-    def unknown(self, key: str, path: str, reason: str) -> None:
-        where = f" at '{path}'" if path else ""
-        self.violations.append((path or None, f'Invalid JSON payload received. Unknown name "{key}"{where}: {reason}'))
+    # Violations, with the front end's texts.
+    def unknown(self, key: str, parent: Path, reason: str) -> None:
+        where = _format(parent)
+        at = f" at '{where}'" if where else ""
+        self.violations.append(
+            (where or None, f'Invalid JSON payload received. Unknown name "{_text(key)}"{at}: {reason}')
+        )
 
-    def invalid(self, path: str, slot: Slot, value: Any) -> None:
-        shown = json.dumps(value, ensure_ascii=False)
-        self.violations.append((path, f"Invalid value at '{path}' ({slot.type_label}), {shown}"))
+    def invalid(self, where: str, label: str, shown: str) -> None:
+        at = f" at '{where}'" if where else ""
+        self.violations.append((where or None, f"Invalid value{at} ({label}), {shown}"))
 
-    def message(self, table: dict[str, Slot], value: dict[str, Any], path: str) -> dict[str, Any]:
+    def bad_value(self, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+        """A value a field cannot take: a list for a single field, an object for a scalar, or a
+        scalar the field cannot read."""
+        kind = type(value)
+        if kind is list and index is None:
+            if slot.label == MAP:
+                self.invalid(_format(parent), "Map", f"Cannot bind a list to map for field '{slot.key}'.")
+            else:
+                self.unknown(slot.key, parent, "Proto field is not repeating, cannot start list.")
+            return SKIP
+        if kind is dict and slot.kind not in (K_MESSAGE, K_STRUCT, K_WKT):
+            # Reported where the object starts, i.e. at the message holding the field.
+            where = _format(parent if index is None else (parent, slot.name, index))
+            self.invalid(where, slot.name, "Starting an object on a scalar field")
+            return SKIP
+        shown = value_text(value)
+        if slot.kind == K_BYTES and kind is str:
+            shown = f"Base64 decoding failed for {shown}"
+        self.invalid(_format((parent, slot.name, index)), slot.type_label, shown)
+        return SKIP
+
+    def message(self, table: dict[str, Slot], value: dict[str, Any], path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        oneofs: dict[str, str] = {}
+        oneofs: dict[str, str] | None = None
         for key, item in value.items():
             slot = table.get(key)
             if slot is None:
                 if self.strict:
-                    self.unknown(key, path, "Cannot find field.")
+                    self.unknown(key, path, "Cannot find field." if key else "Proto fields must have a name.")
+                continue
+            if slot.plain and type(item) is str and item.isascii():
+                out[slot.json_name] = item  # the commonest case, without a call
                 continue
             if item is None and slot.kind != K_VALUE:
-                continue
-            if slot.oneof is not None:
-                taken = oneofs.setdefault(slot.oneof, slot.json_name)
-                if taken != slot.json_name:
-                    self.unknown(key, path, f"Oneof field '{slot.oneof}' is already set. Cannot set '{slot.name}'")
+                continue  # null is absence, and does not take a oneof
+            group = slot.oneof
+            if group is not None and (slot.alias is None or slot.alias in value):
+                if oneofs is None:
+                    oneofs = {}
+                if group in oneofs:
+                    where = _format(path)
+                    at = f" at '{where}'" if where else ""
+                    text = f"Invalid value{at} (oneof), oneof field '{group}' is already set. Cannot set '{_text(key)}'"
+                    self.violations.append((where or None, text))
                     continue
-            field_path = f"{path}.{slot.name}" if path else slot.name
-            if slot.label == REPEATED:
-                # The front end takes a lone value for a repeated field as a list of one.
-                items = item if type(item) is list else [item]
-                out[slot.json_name] = [self.value(slot, v, f"{field_path}[{i}]") for i, v in enumerate(items)]
-            elif type(item) is list and slot.kind != K_VALUE:
-                self.unknown(key, path, "Proto field is not repeating, cannot start list.")
-            elif slot.label == MAP:
-                out[slot.json_name] = self.map(slot, item, field_path)
-            else:
-                out[slot.json_name] = self.value(slot, item, field_path)
+                oneofs[group] = key
+            result = slot.decode(self, slot, item, path, None)
+            if result is not SKIP:
+                out[slot.json_name] = result
         return out
 
-    def map(self, slot: Slot, value: Any, path: str) -> dict[str, Any]:
-        if type(value) is not dict:
-            self.invalid(path, slot, value)
-            return {}
-        assert slot.value is not None
-        return {k: self.value(slot.value, v, f"{path}[{i}].value") for i, (k, v) in enumerate(value.items())}
 
-    def value(self, slot: Slot, value: Any, path: str) -> Any:
-        kind = slot.kind
-        if kind == K_MESSAGE:
-            if type(value) is dict:
-                return self.message(slot.table, value, path)
-        elif kind == K_VALUE:
-            return value
-        elif kind == K_STRUCT:
-            if type(value) is dict:
-                return value
-        elif kind in CONVERT:
-            converted = CONVERT[kind](slot, value)
-            if converted is not BAD:
-                if kind == K_ENUM:
-                    return slot.names.get(converted, converted)
-                if kind == K_BYTES:
-                    return value if _is_standard_base64(value) else base64.b64encode(converted).decode()
-                return converted
-        elif type(value) not in (dict, list):  # other well-known types: Duration, Timestamp, wrappers
-            return value
-        self.invalid(path, slot, value)
-        return None
+# Handlers: one per slot (``slot.decode``), called as handler(decoder, slot, value, parent, index)
+# where ``index`` is the position in a repeated field (None for a single value). Each returns the
+# canonical value or SKIP, having reported the violation.
 
 
-def _is_standard_base64(text: str) -> bool:
-    return len(text) % 4 == 0 and "-" not in text and "_" not in text
+def _message(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    if type(value) is dict:
+        return dec.message(slot.table, value, (parent, slot.name, index))
+    return dec.bad_value(slot, value, parent, index)
+
+
+def _string(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    if type(value) is str:
+        return value if value.isascii() else _text(value)
+    return dec.bad_value(slot, value, parent, index)
+
+
+def _bool(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    if type(value) is bool:
+        return value
+    converted = schema.to_bool(slot, value)
+    return dec.bad_value(slot, value, parent, index) if converted is BAD else converted
+
+
+def _int(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    if type(value) is int and slot.bounds[0] <= value <= slot.bounds[1]:
+        return value
+    converted = schema.to_int(slot, value)
+    return dec.bad_value(slot, value, parent, index) if converted is BAD else converted
+
+
+def _float(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    converted = schema.to_float(slot, value)
+    return dec.bad_value(slot, value, parent, index) if converted is BAD else converted
+
+
+def _enum(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    if type(value) is str and value in slot.enum:
+        return value
+    converted = schema.to_enum(slot, value)
+    if converted is BAD:
+        return dec.bad_value(slot, value, parent, index)
+    return slot.names.get(converted, converted)
+
+
+def _bytes(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    converted = schema.to_bytes(slot, value)
+    if converted is BAD:
+        return dec.bad_value(slot, value, parent, index)
+    standard = len(value) % 4 == 0 and "-" not in value and "_" not in value
+    return value if standard else base64.b64encode(converted).decode()
+
+
+def _struct(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    if type(value) is dict:
+        return _json(value)
+    return dec.bad_value(slot, value, parent, index)
+
+
+def _value(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    return _json(value)
+
+
+def _well_known(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    """Duration and Timestamp: strings in protobuf's JSON form; the canonical body holds protobuf's spelling."""
+    kind = "duration" if slot.wkt == "google.protobuf.Duration" else "timestamp"
+    if type(value) is not str:
+        if type(value) is dict:
+            return dec.bad_value(slot, value, parent, index)
+        problem = f"Invalid data type for {kind}, value is {value_text(value)}"
+    elif kind == "duration" and not value.endswith("s"):
+        problem = "Illegal duration format; duration must end with 's'"
+    elif kind == "duration" and not _DURATION.fullmatch(value):
+        problem = "Invalid duration format, failed to parse seconds"
+    else:
+        message = duration_pb2.Duration() if kind == "duration" else timestamp_pb2.Timestamp()
+        try:
+            message.FromJsonString(value)
+            return message.ToJsonString()
+        except ValueError:
+            problem = "Duration value exceeds limits" if kind == "duration" else f"Invalid time format: {value}"
+    where = _format((parent, slot.name, index))
+    dec.invalid(where, f"type.googleapis.com/{slot.wkt}", f"Field '{slot.name}', {problem}")
+    return SKIP
+
+
+def _repeated(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    element = _HANDLERS[slot.kind]
+    if type(value) is not list:
+        # A lone value is read as a list of one, named without an index.
+        one = element(dec, slot, value, parent, None)
+        return [] if one is SKIP else [one]
+    out = []
+    position = 0
+    table = slot.table if slot.kind == K_MESSAGE else None
+    for item in value:
+        if table is not None and type(item) is dict:  # a list of messages, without a call per element
+            out.append(dec.message(table, item, (parent, slot.name, position)))
+            position += 1
+            continue
+        if item is None:
+            continue  # a null element is left out, and not counted
+        if type(item) is list:
+            # A list inside a list continues the same field.
+            out.extend(_repeated(dec, slot, item, parent, None))
+            continue
+        one = element(dec, slot, item, parent, position)
+        position += 1
+        if one is not SKIP:
+            out.append(one)
+    return out
+
+
+def _map(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | None) -> Any:
+    entry = slot.value
+    assert entry is not None
+    if type(value) is not dict:
+        if type(value) is list:
+            return dec.bad_value(slot, value, parent, None)
+        dec.invalid(_format((parent, slot.name, None)), slot.type_label, value_text(value))
+        return SKIP
+    out = {}
+    handler = entry.decode
+    for position, (key, item) in enumerate(value.items()):
+        if item is None:
+            continue
+        result = handler(dec, entry, item, (parent, slot.name, position), None)
+        if result is not SKIP:
+            out[_text(key)] = result
+    return out
+
+
+_HANDLERS = {
+    K_MESSAGE: _message,
+    K_STRING: _string,
+    K_BOOL: _bool,
+    K_INT: _int,
+    K_FLOAT: _float,
+    K_ENUM: _enum,
+    K_BYTES: _bytes,
+    K_STRUCT: _struct,
+    K_VALUE: _value,
+    K_WKT: _well_known,
+}
+
+
+def _attach_handlers() -> None:
+    for slot in schema.all_slots():
+        if slot.label == MAP:
+            slot.decode = _map
+        elif slot.label == REPEATED:
+            slot.decode = _repeated
+        else:
+            slot.decode = _HANDLERS[slot.kind]
+
+
+_attach_handlers()
 
 
 def decode(method: Method, raw: Any, strict: bool = True) -> dict[str, Any]:
@@ -108,7 +314,7 @@ def decode(method: Method, raw: Any, strict: bool = True) -> dict[str, Any]:
     if type(raw) is not dict:
         raise errors.invalid_argument(_ROOT, [errors.bad_request((None, _ROOT))])
     decoder = _Decoder(strict)
-    body = decoder.message(_TABLES[method], raw, "")
+    body = decoder.message(_TABLES[method], raw, None)
     if decoder.violations:
         found = decoder.violations[:MAX_VIOLATIONS]
         raise errors.invalid_argument("\n".join(d for _, d in found), [errors.bad_request(*found)])
