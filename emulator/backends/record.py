@@ -88,9 +88,7 @@ class RecordingBackend:
         self._save(call, Interaction(request=request, response=RecordedResponse(body=body, headers=_headers(response))))
         return Reply(body)
 
-    async def _upstream_error(
-        self, call: Call, request: RecordedRequest, response: aiohttp.ClientResponse
-    ) -> NoReturn:
+    async def _upstream_error(self, call: Call, request: RecordedRequest, response: aiohttp.ClientResponse) -> NoReturn:
         text = await response.text()
         response.release()
         try:
