@@ -22,7 +22,7 @@ def blocks(language: str) -> list[str]:
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
-    install_and_serve, exports, test_command = blocks("console")
+    install_and_serve, exports, test_command = blocks("console")[:3]
     assert install_and_serve.strip() == "pip install -e . && gemini-emulator serve"
     assert test_command.strip() in (ROOT / ".ci" / "run").read_text().splitlines()
 
@@ -88,6 +88,55 @@ def test_models_file_example(tmp_path: Path) -> None:
 
 
 def test_the_scenario_example_is_the_tested_fixture() -> None:
-    (example,) = blocks("yaml")
+    example = blocks("yaml")[0]
     fixture = (ROOT / "fixtures" / "scenarios" / "reference.yaml").read_text(encoding="utf-8")
     assert example.strip() in fixture
+
+
+def test_the_cassette_example_loads_here_and_in_vcrpy(tmp_path: Path) -> None:
+    from vcr.serialize import deserialize
+    from vcr.serializers import yamlserializer
+
+    from emulator.cassette import load
+    from emulator.cassette.lint import lint
+
+    example = blocks("yaml")[1]
+    path = tmp_path / "example.yaml"
+    path.write_text(example)
+    cassette = load(path)
+    assert [i.response.streamed for i in cassette.interactions] == [True]
+    assert lint(path) == []
+    requests, responses = deserialize(example, yamlserializer)[:2]
+    assert len(requests) == len(responses) == 1
+
+
+def test_the_record_and_replay_commands(tmp_path: Path) -> None:
+    from google import genai
+
+    from emulator import EmulatorThread
+
+    record, replay = blocks("console")[3].strip().splitlines()
+    script = BIN / "gemini-emulator"
+    prefix = [str(script)] if script.exists() else [sys.executable, "-m", "emulator"]
+
+    def serve(line: str, upstream: str) -> subprocess.Popen[str]:
+        args = line.replace("https://generativelanguage.googleapis.com", upstream).split()[1:]
+        return subprocess.Popen(
+            [*prefix, *args, "--port", "0", "--quiet"], cwd=tmp_path, stdout=subprocess.PIPE, text=True
+        )
+
+    def ask(process: subprocess.Popen[str]) -> str:
+        try:
+            url = process.stdout.readline().strip().split("=", 1)[1]  # type: ignore[union-attr]
+            client = genai.Client(
+                api_key="AIza" + "ReadmeCanaryReadmeCanaryReadmeCan12", http_options={"base_url": url}
+            )
+            return client.models.generate_content(model="gemini-2.5-flash", contents="recorded once").text or ""
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    with EmulatorThread() as upstream:
+        recorded = ask(serve(record, upstream.url))
+    assert "ReadmeCanary" not in (tmp_path / "cassettes" / "chat.yaml").read_text()
+    assert ask(serve(replay, "unused")) == recorded
