@@ -53,6 +53,9 @@ def serve(
         float | None, typer.Option(help="Replay stream delays: 0 ignores (default), 1 as recorded.")
     ] = None,
     after_last: Annotated[str | None, typer.Option(help="repeat (default) or miss past the last recording.")] = None,
+    match_ignore: Annotated[
+        list[str] | None, typer.Option(help="A body field replay matching ignores, e.g. generationConfig.seed.")
+    ] = None,
     allow_non_loopback: Annotated[
         bool, typer.Option("--allow-non-loopback", help="Bind a host beyond loopback (prints a warning).")
     ] = False,
@@ -66,7 +69,7 @@ def serve(
         "host": host, "port": port, "api_key": api_key, "models_file": models_file, "seed": seed,
         "backends": backend, "scenario": scenario, "callable_path": callable_path, "cassette": record or cassette,
         "record_mode": record_mode or ("new_episodes" if record else None), "upstream": upstream,
-        "replay_timing": replay_timing, "after_last": after_last,
+        "replay_timing": replay_timing, "after_last": after_last, "match_ignore": match_ignore,
     }  # fmt: skip
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None and v != []}
     flags = (

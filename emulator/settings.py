@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     after_last: Literal["repeat", "miss"] = Field(
         "repeat", description="A repeated request beyond its recordings gets the last one again, or misses."
     )
+    match_ignore: list[str] = Field(
+        default_factory=list, description="Body fields replay matching ignores, e.g. 'generationConfig.seed'."
+    )
     journal_per_context: int = Field(1000, ge=1, description="Journal entries kept per context.")
     max_contexts: int = Field(1000, ge=1, description="Contexts with state kept; the least recently used goes first.")
 

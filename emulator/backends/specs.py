@@ -63,7 +63,10 @@ def cassette_factory(path: Path, settings: Settings) -> Factory:
         return _shared(recorder)
     from .replay import replay_factory
 
-    return replay_factory(path, timing=settings.replay_timing, after_last=settings.after_last)  # type: ignore[no-any-return]
+    from ..cassette.matching import Matcher
+
+    matcher = Matcher(ignore_fields=tuple(settings.match_ignore))
+    return replay_factory(path, timing=settings.replay_timing, after_last=settings.after_last, matcher=matcher)  # type: ignore[no-any-return]
 
 
 def build_router(settings: Settings, default: Backend) -> Router:
