@@ -61,9 +61,8 @@ def cassette_factory(path: Path, settings: Settings) -> Factory:
 
         recorder = RecordingBackend(path, settings.upstream, settings.record_mode, settings.record_errors)
         return _shared(recorder)
-    from .replay import replay_factory
-
     from ..cassette.matching import Matcher
+    from .replay import replay_factory
 
     matcher = Matcher(ignore_fields=tuple(settings.match_ignore))
     return replay_factory(path, timing=settings.replay_timing, after_last=settings.after_last, matcher=matcher)  # type: ignore[no-any-return]
