@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import pytest
+from backend_calls import answer
 
-from emulator import Catalogue, DefaultBackend, Reply, StreamReply
-from emulator.backends.base import Call, Method
-from emulator.wire import tokens, validate
+from emulator import Catalogue
+from emulator.backends.base import Method
+from emulator.wire import tokens
 
 CATALOGUE = Catalogue.load()
-
-
-def call(body: dict[str, Any], method: Method = Method.GENERATE, model: str = "gemini-2.5-flash") -> Call:
-    info = CATALOGUE.resolve(model, method.value, "v1beta")
-    return Call(method=method, model=info, version="v1beta", body=validate.parse_request(method, body, info))
-
-
-def answer(
-    body: dict[str, Any], method: Method = Method.GENERATE, model: str = "gemini-2.5-flash", seed: int = 0
-) -> Any:
-    reply = asyncio.run(DefaultBackend(seed=seed).answer(call(body, method, model)))
-    if isinstance(reply, Reply):
-        return reply.body
-
-    async def drain(r: StreamReply) -> list[dict[str, Any]]:
-        return [c async for c in r.chunks]
-
-    return asyncio.run(drain(reply))
 
 
 def text(body: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import jsonschema
 import pytest
+from backend_calls import _camel, google_to_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
@@ -71,34 +72,6 @@ def gen_valid(schema: dict[str, Any], seeds: int = 25, hint: str = "") -> list[A
     for value in values:
         assert_valid(value, schema)
     return values
-
-
-def _camel(key: str) -> str:
-    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key)
-
-
-def google_to_json(schema: dict[str, Any]) -> dict[str, Any]:
-    """The JSON Schema meaning of a Google ``Schema`` message, for validation."""
-    src = {_camel(k): v for k, v in schema.items()}
-    out: dict[str, Any] = {}
-    kind = str(src.get("type", "")).lower()
-    if kind and kind != "type_unspecified":
-        out["type"] = kind
-    for key in ("enum", "minimum", "maximum", "pattern", "required"):
-        if key in src:
-            out[key] = src[key]
-    for key in ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"):
-        if key in src:
-            out[key] = int(src[key])
-    if src.get("format") in ("date-time", "date", "email", "uuid"):
-        out["format"] = src["format"]
-    if "items" in src:
-        out["items"] = google_to_json(src["items"])
-    if "properties" in src:
-        out["properties"] = {k: google_to_json(v) for k, v in src["properties"].items()}
-    if "anyOf" in src:
-        out["anyOf"] = [google_to_json(b) for b in src["anyOf"]]
-    return {"anyOf": [out, {"type": "null"}]} if src.get("nullable") else out
 
 
 def assert_google_order(value: Any, schema: dict[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import re
@@ -10,13 +9,14 @@ from typing import Any
 
 import jsonschema
 import pytest
+from backend_calls import _camel, answer, call, google_to_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator import ApiError, Catalogue, DefaultBackend, Reply, StreamReply
+from emulator import ApiError, Catalogue
 from emulator.backends import tools
-from emulator.backends.base import Call, Method
-from emulator.wire import tokens, validate
+from emulator.backends.base import Method
+from emulator.wire import tokens
 
 CATALOGUE = Catalogue.load()
 ID = re.compile(r"[a-z0-9]{8}")
@@ -45,24 +45,6 @@ TIME = {
 }
 PING = {"name": "ping", "description": "No parameters at all."}
 DECLS = [WEATHER, TIME, PING]
-
-
-def call(body: dict[str, Any], method: Method = Method.GENERATE, model: str = "gemini-2.5-flash") -> Call:
-    info = CATALOGUE.resolve(model, method.value, "v1beta")
-    return Call(method=method, model=info, version="v1beta", body=validate.parse_request(method, body, info))
-
-
-def answer(
-    body: dict[str, Any], method: Method = Method.GENERATE, model: str = "gemini-2.5-flash", seed: int = 0
-) -> Any:
-    reply = asyncio.run(DefaultBackend(seed=seed).answer(call(body, method, model)))
-    if isinstance(reply, Reply):
-        return reply.body
-
-    async def drain(r: StreamReply) -> list[dict[str, Any]]:
-        return [c async for c in r.chunks]
-
-    return asyncio.run(drain(reply))
 
 
 def request(prompt: str, decls: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
@@ -107,32 +89,6 @@ def mode(name: str, allowed: list[str] | None = None) -> dict[str, Any]:
 
 
 # -- schema dialects, for checking arguments -------------------------------------------------------
-
-
-def _camel(key: str) -> str:
-    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key)
-
-
-def google_to_json(schema: dict[str, Any]) -> dict[str, Any]:
-    """The JSON Schema meaning of a Google ``Schema`` message, for validation."""
-    src = {_camel(k): v for k, v in schema.items()}
-    out: dict[str, Any] = {}
-    kind = str(src.get("type", "")).lower()
-    if kind and kind != "type_unspecified":
-        out["type"] = kind
-    for key in ("enum", "minimum", "maximum", "pattern", "required"):
-        if key in src:
-            out[key] = src[key]
-    for key in ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"):
-        if key in src:
-            out[key] = int(src[key])
-    if "items" in src:
-        out["items"] = google_to_json(src["items"])
-    if "properties" in src:
-        out["properties"] = {k: google_to_json(v) for k, v in src["properties"].items()}
-    if "anyOf" in src:
-        out["anyOf"] = [google_to_json(b) for b in src["anyOf"]]
-    return {"anyOf": [out, {"type": "null"}]} if src.get("nullable") else out
 
 
 def json_schema_of(decl: dict[str, Any]) -> dict[str, Any]:
