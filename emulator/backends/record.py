@@ -142,7 +142,13 @@ class RecordingBackend:
         )
 
     def _save(self, call: Call, interaction: Interaction) -> None:
-        store.append(self.path, [interaction], secrets={call.key} if call.key else set())
+        """Appends to the cassette; a refusal (a secret survived redaction) reaches the client as an error."""
+        try:
+            store.append(self.path, [interaction], secrets={call.key} if call.key else set())
+        except store.CassetteError as exc:
+            raise ApiError(
+                400, f"gemini-emulator refused to write the cassette: {exc}", "FAILED_PRECONDITION"
+            ) from None
 
     async def close(self) -> None:
         if self._session is not None:

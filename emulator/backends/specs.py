@@ -20,7 +20,10 @@ def scenario_factory(document: Any, source: str) -> Factory:
     from ..scenarios.loader import parse_scenario
     from .scripted import ScriptedBackend
 
-    scenario = parse_scenario(document, source)
+    try:
+        scenario = parse_scenario(document, source)
+    except RecursionError:
+        raise ValueError(f"{source}: the scenario is nested too deeply") from None
     return lambda fallback: ScriptedBackend(scenario, fallback=fallback)
 
 

@@ -117,7 +117,7 @@ def lint(path: Path) -> list[Finding]:
     except store.CassetteError as exc:
         return [Finding(path, None, str(exc))]
     hits = redact.find_secrets(text)
-    findings = [Finding(path, None, f"credential-like string {hit[:8]}... in the file") for hit in hits]
+    findings = [Finding(path, None, f"credential-like string {hit[:4]}... in the file") for hit in hits]
     findings += [Finding(path, None, message) for message in _format(data)]
     try:
         cassette = convert.from_genai_replay(data) if convert.is_genai_replay(data) else codec.from_dict(data)

@@ -153,7 +153,7 @@ def render(cassette: Cassette, suffix: str, secrets: Iterable[str] = (), plain: 
 def check(text: str) -> None:
     """The last line of defence on every write path: no key or token pattern reaches the disk."""
     if hits := redact.find_secrets(text):
-        shown = ", ".join(sorted({h[:8] + "..." for h in hits}))
+        shown = ", ".join(sorted({h[:4] + "..." for h in hits}))
         raise CassetteError(
             f"refusing to write: {len(hits)} credential-like string(s) survived redaction ({shown}); "
             "pass them as secrets to redact, or remove them"

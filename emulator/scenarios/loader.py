@@ -92,7 +92,11 @@ def explain(exc: ValidationError, data: dict[str, Any], source: str) -> str:
     """One line per problem: ``file: rules[2] "name": reply.parts[0].text: what is wrong``."""
     lines: dict[str, list[str]] = {}
     for error in exc.errors(include_url=False):
-        loc = tuple(seg for seg in error["loc"] if isinstance(seg, int) or _is_field(seg))
+        raw = tuple(error["loc"])
+        if error["type"] == "extra_forbidden" and raw:  # the offending key itself, whatever it looks like
+            loc = (*(seg for seg in raw[:-1] if isinstance(seg, int) or _is_field(seg)), str(raw[-1]))
+        else:
+            loc = tuple(seg for seg in raw if isinstance(seg, int) or _is_field(seg))
         where = _where(loc, data)
         message = _message(error, loc)
         if message not in lines.setdefault(where, []):

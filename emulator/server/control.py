@@ -8,6 +8,7 @@ unless ``control_remote`` is set: the control plane can replace any context's an
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -106,7 +107,7 @@ class Control:
     async def put_cassette(self, request: web.Request, context: str) -> dict[str, Any]:
         """``{"name": "chat.yaml", "record_mode": "once"?}``: this context answers from that cassette."""
         try:
-            document = await request.json()
+            document = await _json_body(request)
             name, mode = document["name"], document.get("record_mode")
             factory = self.choose_cassette(name, mode)
         except (ValueError, KeyError, TypeError) as exc:
@@ -129,7 +130,7 @@ class Control:
     async def put_faults(self, request: web.Request, context: str) -> dict[str, Any]:
         """A JSON list of faults for the context, replacing any before; counters start again."""
         try:
-            found = parse_faults(await request.json())
+            found = parse_faults(await _json_body(request))
         except ValueError as exc:
             raise errors.invalid_argument(str(exc)) from None
         self.faults.set(context, found)
@@ -156,6 +157,16 @@ class Control:
     async def clear_requests(self, request: web.Request, context: str) -> dict[str, Any]:
         self.journal.clear(context)
         return {"context": context, "requests": []}
+
+
+async def _json_body(request: web.Request) -> Any:
+    """The body as JSON; ValueError for anything that is not (malformed, nested too deep, huge numbers)."""
+    try:
+        return json.loads(await request.read())
+    except RecursionError:
+        raise ValueError("the body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"the body is not JSON: {exc}") from None
 
 
 def _context(request: web.Request) -> str:

@@ -44,7 +44,7 @@ class Fault(BaseModel):
     after: int = Field(0, ge=0, description="matching attempts let through before it starts")
     probability: float = Field(1.0, ge=0, le=1)
     seed: int = 0
-    code: int = Field(503, description="error: 400, 403, 429, 500, 503, 504, ...")
+    code: int = Field(503, ge=400, le=599, description="error: 400, 403, 429, 500, 503, 504, ...")
     message: str | None = None
     status: str | None = None
     details: list[dict[str, Any]] | None = None
@@ -73,6 +73,8 @@ def parse(data: Any) -> list[Fault]:
     items = data if isinstance(data, list) else [data]
     try:
         return [Fault.model_validate(item) for item in items]
+    except RecursionError:
+        raise ValueError("the faults are nested too deeply") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -81,9 +83,14 @@ def parse(data: Any) -> list[Fault]:
 
 def from_header(value: str) -> Fault:
     try:
-        return parse(json.loads(value))[0]
+        data = json.loads(value)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{FAULT_HEADER} must be a JSON object: {exc.msg}") from None
+    except RecursionError:
+        raise ValueError(f"{FAULT_HEADER} is nested too deeply") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{FAULT_HEADER} must be a JSON object, not {type(data).__name__}")
+    return parse(data)[0]
 
 
 class _Quota:

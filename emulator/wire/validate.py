@@ -309,12 +309,18 @@ def _attach_handlers() -> None:
 _attach_handlers()
 
 
+MSG_TOO_DEEP = "Invalid JSON payload received. The message is nested too deeply."
+
+
 def decode(method: Method, raw: Any, strict: bool = True) -> dict[str, Any]:
     """The canonical body of a request, or the front end's 400 listing every schema violation."""
     if type(raw) is not dict:
         raise errors.invalid_argument(_ROOT, [errors.bad_request((None, _ROOT))])
     decoder = _Decoder(strict)
-    body = decoder.message(_TABLES[method], raw, None)
+    try:
+        body = decoder.message(_TABLES[method], raw, None)
+    except RecursionError:
+        raise errors.invalid_argument(MSG_TOO_DEEP) from None
     if decoder.violations:
         found = decoder.violations[:MAX_VIOLATIONS]
         raise errors.invalid_argument("\n".join(d for _, d in found), [errors.bad_request(*found)])
