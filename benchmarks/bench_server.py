@@ -12,7 +12,7 @@ is the load-independent figure, requests/s the one the target in the issue is st
 Usage::
 
     python benchmarks/bench_server.py [--duration 5] [--concurrency 1,8,64]
-        [--client auto|wrk|python] [--lenient] [--check] [--profile DIR]
+        [--client auto|wrk|python] [--lenient] [--check] [--profile DIR] [--distinct N]
 
 The load comes from ``wrk`` when it is on PATH (a small Lua script adds the POST body, headers and a
 count of non-200 answers), otherwise from Python worker processes speaking keep-alive HTTP/1.1 over
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import re
@@ -102,6 +103,22 @@ REQUEST: dict[str, Any] = {
 }
 REQUEST_BODY = json.dumps(REQUEST).encode()
 
+
+def request_bodies(distinct: int) -> list[bytes]:
+    """``distinct`` different request bodies: the first is REQUEST_BODY, the others differ in the last
+    user text (a numbered prefix, so the emulator's answer text differs too). Cycling through many
+    bodies shows that no per-request cache is what makes a server fast."""
+    if distinct <= 1:
+        return [REQUEST_BODY]
+    last = REQUEST["contents"][-1]["parts"][0]["text"]
+    bodies = [REQUEST_BODY]
+    for i in range(1, distinct):
+        variant = json.loads(REQUEST_BODY)
+        variant["contents"][-1]["parts"][0]["text"] = f"Question {i}: {last}"
+        bodies.append(json.dumps(variant).encode())
+    return bodies
+
+
 # What the real service answers to such a request, pretty-printed the way it (and the emulator) does.
 FIXED_RESPONSE: dict[str, Any] = {
     "candidates": [
@@ -136,6 +153,27 @@ FIXED_BODY = (json.dumps(FIXED_RESPONSE, ensure_ascii=False, indent=2) + "\n").e
 
 SERVER_KINDS = ("bare", "emulator", "emulator-lenient")
 
+# With --distinct N > 1: every wrk thread formats the N requests once, then cycles through them.
+WRK_LUA_CYCLE = """
+local bodies = {
+%(bodies)s
+}
+local formatted = {}
+local next_index = 0
+
+function request()
+  if #formatted == 0 then
+    local headers = {}
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+    for i, body in ipairs(bodies) do
+      formatted[i] = wrk.format(nil, nil, headers, body)
+    end
+  end
+  next_index = next_index %% #formatted + 1
+  return formatted[next_index]
+end
+"""
+
 WRK_LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -157,6 +195,7 @@ function response(status, headers, body)
   end
 end
 
+%(requests)s
 function done(summary, latency, requests)
   local bad = 0
   for _, thread in ipairs(threads) do
@@ -230,6 +269,9 @@ async def serve_main(kind: str) -> None:
         loop.add_signal_handler(sig, stop.set)
     watch_parent(loop, stop)
     runner, port = await start_server(kind)
+    # As ``gemini-emulator serve`` does once it is up (runner.settle_heap); the same for both servers.
+    gc.collect()
+    gc.freeze()
     print(f"READY {port}", flush=True)
     try:
         await stop.wait()
@@ -259,13 +301,13 @@ def run_server_child(kind: str) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def raw_request(port: int) -> bytes:
+def raw_request(port: int, body: bytes = REQUEST_BODY) -> bytes:
     """The whole HTTP/1.1 request, built once: the client must cost as little as possible."""
     head = (
         f"POST {PATH} HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
-        f"x-goog-api-key: {API_KEY}\r\nContent-Length: {len(REQUEST_BODY)}\r\n\r\n"
+        f"x-goog-api-key: {API_KEY}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
-    return head.encode() + REQUEST_BODY
+    return head.encode() + body
 
 
 async def read_response(reader: asyncio.StreamReader) -> int:
@@ -287,12 +329,17 @@ async def read_response(reader: asyncio.StreamReader) -> int:
     raise ConnectionError("response without length")
 
 
-async def connection_loop(port: int, deadline: float, counts: dict[int, int], request: bytes) -> None:
-    """One keep-alive connection sending requests back to back until the deadline."""
+async def connection_loop(
+    port: int, deadline: float, counts: dict[int, int], requests: list[bytes], first: int
+) -> None:
+    """One keep-alive connection sending requests back to back until the deadline, cycling through
+    ``requests`` from index ``first``."""
     reader, writer = await asyncio.open_connection(HOST, port)
+    index = first
     try:
         while time.perf_counter() < deadline:
-            writer.write(request)
+            writer.write(requests[index % len(requests)])
+            index += 1
             try:
                 status = await read_response(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
@@ -305,12 +352,17 @@ async def connection_loop(port: int, deadline: float, counts: dict[int, int], re
         writer.close()
 
 
-async def worker_main(port: int, connections: int, duration: float) -> dict[str, Any]:
+async def worker_main(port: int, connections: int, duration: float, distinct: int = 1) -> dict[str, Any]:
     """Runs ``connections`` loops for ``duration`` seconds and reports counts by status."""
     counts: dict[int, int] = {}
-    request = raw_request(port)
+    requests = [raw_request(port, body) for body in request_bodies(distinct)]
     start = time.perf_counter()
-    await asyncio.gather(*(connection_loop(port, start + duration, counts, request) for _ in range(connections)))
+    await asyncio.gather(
+        *(
+            connection_loop(port, start + duration, counts, requests, i * len(requests) // connections)
+            for i in range(connections)
+        )
+    )
     return {"elapsed": time.perf_counter() - start, "counts": counts}
 
 
@@ -395,11 +447,11 @@ def stop_servers(servers: list[Server]) -> None:
             server.process.wait()
 
 
-def sanity_check(server: Server) -> tuple[int, int]:
+def sanity_check(server: Server, body: bytes = REQUEST_BODY) -> tuple[int, int]:
     """One request before measuring: the benchmark is meaningless if the answer is not a 200."""
     request = urllib.request.Request(
         f"http://{HOST}:{server.port}{PATH}",
-        data=REQUEST_BODY,
+        data=body,
         headers={"Content-Type": "application/json", "x-goog-api-key": API_KEY},
     )
     try:
@@ -443,13 +495,14 @@ def run_wrk(port: int, concurrency: int, duration: float, lua: Path) -> Load:
     return Load(int(total.group(1)), float(total.group(2)) * scale, errors)
 
 
-def run_python_client(port: int, concurrency: int, duration: float, processes: int) -> Load:
+def run_python_client(port: int, concurrency: int, duration: float, processes: int, distinct: int = 1) -> Load:
     """Splits the connections over worker processes (so the client spreads over both cores)."""
     processes = max(1, min(processes, concurrency))
     shares = [concurrency // processes + (i < concurrency % processes) for i in range(processes)]
     workers = [
         subprocess.Popen(
-            [sys.executable, __file__, "--worker", str(port), str(share), str(duration)], stdout=subprocess.PIPE
+            [sys.executable, __file__, "--worker", str(port), str(share), str(duration), str(distinct)],
+            stdout=subprocess.PIPE,
         )
         for share in shares
     ]
@@ -460,7 +513,7 @@ def run_python_client(port: int, concurrency: int, duration: float, processes: i
             if w.poll() is None:
                 w.kill()
                 w.wait()
-    requests, errors = 0, {}
+    requests, errors = 0, dict[str, int]()
     for report in reports:
         for status, n in report["counts"].items():
             if status == "200":
@@ -472,13 +525,15 @@ def run_python_client(port: int, concurrency: int, duration: float, processes: i
     return Load(requests + sum(errors.values()), elapsed, errors)
 
 
-def measure(server: Server, concurrency: int, duration: float, client: str, lua: Path, procs: int) -> Result:
+def measure(
+    server: Server, concurrency: int, duration: float, client: str, lua: Path, procs: int, distinct: int = 1
+) -> Result:
     """Server CPU and client CPU around one load run."""
     cpu0, client0 = server.cpu_seconds(), children_cpu()
     if client == "wrk":
         load = run_wrk(server.port, concurrency, duration, lua)
     else:
-        load = run_python_client(server.port, concurrency, duration, procs)
+        load = run_python_client(server.port, concurrency, duration, procs, distinct)
     return Result(server.kind, concurrency, load, server.cpu_seconds() - cpu0, children_cpu() - client0)
 
 
@@ -490,10 +545,14 @@ def choose_client(requested: str) -> str:
     return requested
 
 
-def write_lua(directory: Path) -> Path:
+def write_lua(directory: Path, distinct: int = 1) -> Path:
     lua = directory / "post.lua"
     # A Lua long string keeps the JSON body verbatim.
-    lua.write_text(WRK_LUA % {"key": API_KEY, "body": "[==[" + REQUEST_BODY.decode() + "]==]"})
+    cycle = ""
+    if distinct > 1:
+        bodies = ",\n".join("[==[" + body.decode() + "]==]" for body in request_bodies(distinct))
+        cycle = WRK_LUA_CYCLE % {"bodies": bodies}
+    lua.write_text(WRK_LUA % {"key": API_KEY, "body": "[==[" + REQUEST_BODY.decode() + "]==]", "requests": cycle})
     return lua
 
 
@@ -556,6 +615,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--lenient", action="store_true", help="emulator with lenient validation")
     parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
     parser.add_argument("--profile", type=Path, help="cProfile the emulator process; writes DIR/<kind>.prof")
+    parser.add_argument(
+        "--distinct",
+        type=int,
+        default=1,
+        metavar="N",
+        help="cycle N different request bodies (differing in the last user text) through both servers (default 1)",
+    )
     return parser.parse_args(argv)
 
 
@@ -570,14 +636,19 @@ def main(argv: list[str]) -> int:
     results: list[Result] = []
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-            lua = write_lua(Path(tmp))
+            distinct = max(1, args.distinct)
+            lua = write_lua(Path(tmp), distinct)
             for kind in ("bare", emulator_kind):
                 servers.append(start_server_process(kind, args.profile))
             print(
                 f"client: {client}; duration {args.duration:g}s per run; cores: {os.cpu_count()}; "
-                f"python {sys.version.split()[0]}"
+                f"python {sys.version.split()[0]}; distinct request bodies: {distinct}"
             )
+            bodies = request_bodies(distinct)
             checks = [sanity_check(s) for s in servers]
+            if distinct > 1:  # the last variant too: every body cycled through must be answered
+                lasts = [sanity_check(s, bodies[-1]) for s in servers]
+                checks = [c if c[0] != 200 else last for c, last in zip(checks, lasts, strict=True)]
             print(
                 f"request body {len(REQUEST_BODY)} B; "
                 + "; ".join(
@@ -589,10 +660,10 @@ def main(argv: list[str]) -> int:
                 print("not measuring: every answer must be HTTP 200", file=sys.stderr)
                 return 2
             for server in servers:  # warm-up: imports, caches, the first connections
-                measure(server, TARGET_CONCURRENCY, args.warmup, client, lua, args.client_procs)
+                measure(server, TARGET_CONCURRENCY, args.warmup, client, lua, args.client_procs, distinct)
             for conc in levels:  # interleaved so drift (thermal, neighbours) hits both alike
                 for server in servers:
-                    results.append(measure(server, conc, args.duration, client, lua, args.client_procs))
+                    results.append(measure(server, conc, args.duration, client, lua, args.client_procs, distinct))
                     r = results[-1]
                     print(f"  {r.kind} c={conc}: {r.rps:.0f} req/s, {r.cpu_us_per_request:.0f} us CPU/req", flush=True)
     except KeyboardInterrupt:
@@ -613,7 +684,8 @@ if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "--serve":
         run_server_child(sys.argv[2])
     elif len(sys.argv) >= 5 and sys.argv[1] == "--worker":
-        report = asyncio.run(worker_main(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
+        distinct_bodies = int(sys.argv[5]) if len(sys.argv) >= 6 else 1
+        report = asyncio.run(worker_main(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), distinct_bodies))
         print(json.dumps(report))
     else:
         sys.exit(main(sys.argv[1:]))

@@ -60,35 +60,84 @@ class Entry(BaseModel):
 
 def summarize(bodies: Iterable[dict[str, Any]], kind: str) -> ReplySummary:
     """The summary of one reply body or the chunks of a stream."""
-    summary = ReplySummary(kind=kind)
+    chunks = 0
+    texts: list[str] | None = None  # None: no text part seen, so ``text`` stays unset (as a default)
+    calls: list[str] = []
+    reasons: list[str] = []
     for body in bodies:
-        summary.chunks += 1
+        chunks += 1
         for candidate in body.get("candidates", ())[:1]:
             for part in candidate.get("content", {}).get("parts", ()):
                 if "text" in part and not part.get("thought"):
-                    summary.text += part["text"]
+                    if texts is None:
+                        texts = []
+                    texts.append(part["text"])
                 if "functionCall" in part:
-                    summary.function_calls.append(part["functionCall"].get("name", ""))
+                    calls.append(part["functionCall"].get("name", ""))
             if "finishReason" in candidate:
-                summary.finish_reasons.append(candidate["finishReason"])
+                reasons.append(candidate["finishReason"])
         block = body.get("promptFeedback", {}).get("blockReason")
         if block:
-            summary.finish_reasons.append(f"BLOCKED:{block}")
+            reasons.append(f"BLOCKED:{block}")
+    # One validated construction with the fields the incremental version assigned (same fields set).
+    given: dict[str, Any] = {"kind": kind}
+    if chunks:
+        given["chunks"] = chunks
+    if texts is not None:
+        given["text"] = "".join(texts)
+    summary = ReplySummary(**given)
+    summary.function_calls.extend(calls)
+    summary.finish_reasons.extend(reasons)
     return summary
+
+
+class Record:
+    """What :meth:`Journal.record` keeps per call: plain slots, the :class:`Entry` model built on first read.
+
+    The handler sets ``reply`` when the call ends; once the entry is built, it sees that too.
+    """
+
+    __slots__ = ("seq", "time", "context", "model", "method", "version", "request", "_reply", "_entry")
+
+    def __init__(
+        self, seq: int, time: float, context: str, model: str, method: str, version: str, request: dict[str, Any]
+    ) -> None:
+        self.seq, self.time, self.context, self.model, self.method, self.version = (
+            seq, time, context, model, method, version,
+        )  # fmt: skip
+        self.request = request
+        self._reply: ReplySummary | None = None
+        self._entry: Entry | None = None
+
+    @property
+    def reply(self) -> ReplySummary | None:
+        return self._reply
+
+    @reply.setter
+    def reply(self, summary: ReplySummary | None) -> None:
+        self._reply = summary
+        if self._entry is not None:
+            self._entry.reply = summary
+
+    def entry(self) -> Entry:
+        if self._entry is None:
+            self._entry = Entry(
+                seq=self.seq, time=self.time, context=self.context, model=self.model, method=self.method,
+                version=self.version, request=self.request, reply=self._reply,
+            )  # fmt: skip
+        return self._entry
 
 
 class Journal:
     def __init__(self, per_context: int = 1000, max_contexts: int = 1000) -> None:
         self.per_context = per_context
         self.max_contexts = max_contexts
-        self._entries: OrderedDict[str, deque[Entry]] = OrderedDict()
+        self._entries: OrderedDict[str, deque[Record]] = OrderedDict()
         self._seq = itertools.count(1)
 
-    def record(self, context: str, model: str, method: str, version: str, request: dict[str, Any]) -> Entry:
-        entry = Entry(
-            seq=next(self._seq), time=time.time(), context=context, model=model, method=method, version=version,
-            request=request,
-        )  # fmt: skip
+    def record(self, context: str, model: str, method: str, version: str, request: dict[str, Any]) -> Record:
+        """Keeps one call; ``request`` is copied at its top level, as the Entry model copies it."""
+        entry = Record(next(self._seq), time.time(), context, model, method, version, dict(request))
         entries = self._entries.get(context)
         if entries is None:
             entries = self._entries[context] = deque(maxlen=self.per_context)
@@ -106,7 +155,7 @@ class Journal:
         if context is None:
             found.sort(key=lambda e: e.seq)
         return [
-            e
+            e.entry()
             for e in found
             if (model is None or fnmatch.fnmatchcase(e.model, model)) and (method is None or e.method == method)
         ]

@@ -43,10 +43,10 @@ def last_user_text(contents: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _prose(call: Call, rng: random.Random) -> str:
+def _prose(call: Call, rng: random.Random, state: tools.Progress | None = None) -> str:
     contents = call.body.get("contents", [])
     # Every result of the current user turn, so the answer after several rounds reports them all.
-    results = tools.progress(contents).results
+    results = (state if state is not None else tools.progress(contents)).results
     if results:
         found = "; ".join(
             f"{r.get('name', 'the function')} returned {json.dumps(r.get('response', {}), ensure_ascii=False)}"
@@ -100,12 +100,13 @@ class Candidate:
         thinking = config.get("thinkingConfig", {})
         thinks = bool(call.model.thinking) and thinking.get("thinkingBudget", -1) != 0
         thought = _THOUGHT if thinks else None
-        planned = tools.calls_to_make(call.body)
+        state = tools.progress(call.body.get("contents", []))
+        planned = tools.calls_to_make(call.body, state)
         if planned:
             calls = tools.call_parts(planned, seed + bytes([index]))
             return cls("", "STOP", thought, calls, tools.FINISH_MESSAGE)
         rng = random.Random(seed + bytes([index]))
-        prose = _prose(call, rng)
+        prose = _prose(call, rng, state)
         if config.get("responseMimeType") in ("application/json", "text/x.enum"):
             text = _structured(call, config, seed + bytes([index]), prose)
         else:

@@ -20,9 +20,13 @@ Part = dict[str, Any]
 CHUNK_TOKENS = 8
 
 
+# json.dumps(body, sort_keys=True, ensure_ascii=False), without building an encoder per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def digest(call: Call, salt: int = 0) -> bytes:
     """A stable fingerprint of what was asked, independent of field casing, key order or streaming."""
-    canonical = json.dumps(call.body, sort_keys=True, ensure_ascii=False)
+    canonical = _CANONICAL.encode(call.body)
     return hashlib.sha256(f"{salt}|{call.model.name}|{canonical}".encode()).digest()
 
 

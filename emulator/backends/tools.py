@@ -189,10 +189,13 @@ def plan(prompt: str, functions: list[Declaration]) -> list[list[Planned]]:
     return [steps[k] for k in sorted(steps)] or [[Planned(functions[0], " ".join(prompt.split()))]]
 
 
-def calls_to_make(body: dict[str, Any]) -> list[Planned]:
-    """The calls this request's answer makes; empty when the model should answer text."""
-    contents = body.get("contents", [])
-    state = progress(contents)
+def calls_to_make(body: dict[str, Any], state: Progress | None = None) -> list[Planned]:
+    """The calls this request's answer makes; empty when the model should answer text.
+
+    ``state`` is ``progress(body["contents"])`` when the caller has it already.
+    """
+    if state is None:
+        state = progress(body.get("contents", []))
     if not state.awaiting:
         return []
     steps = plan(state.prompt, callable_functions(body))

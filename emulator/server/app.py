@@ -35,6 +35,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(ApiError(exc.status, exc.reason))
     except ApiError as exc:
         return error_response(exc)
+    except ConnectionResetError:
+        # The client hung up while we read its request: a disconnect, not a fault of ours to log.
+        log.debug("client disconnected during %s %s", request.method, request.path)
+        return error_response(ApiError(499, "Client disconnected."))
     except Exception:
         log.exception("unexpected error serving %s %s", request.method, request.path)
         return error_response(errors.internal())

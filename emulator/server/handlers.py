@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from ..backends import framing
 from ..backends.base import Call, Method, Reply, StreamReply
 from ..backends.router import Router
 from ..catalogue import Catalogue
-from ..journal import Entry, Journal, ReplySummary, context_id, summarize
+from ..journal import Journal, Record, ReplySummary, context_id, summarize
 from ..settings import Settings
 from ..wire import auth, encode, errors, routes, tokens, validate
 from ..wire.errors import ApiError
@@ -52,7 +53,7 @@ class Api:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         as_array = False
         try:
-            route = routes.resolve(request.method, request.path)
+            route = _route(request.method, request.path)
             as_array = route.operation is Operation.STREAM and request.query.get("alt") != "sse"
             key = auth.check(auth.request_key(request.headers, request.query), self.settings.expected_key)
             if route.operation is Operation.LIST_MODELS:
@@ -131,7 +132,7 @@ class Api:
         call: Call,
         reply: StreamReply,
         as_array: bool,
-        entry: Entry | None,
+        entry: Record | None,
         fault: faults.Fault | None,
     ) -> web.StreamResponse:
         task = asyncio.current_task()
@@ -149,11 +150,11 @@ class Api:
         call: Call,
         reply: StreamReply,
         as_array: bool,
-        entry: Entry | None,
+        entry: Record | None,
         fault: faults.Fault | None,
     ) -> web.StreamResponse:
         if entry is None:
-            entry = Entry(seq=0, time=0, context="", model="", method="", version="", request={})
+            entry = Record(0, 0, "", "", "", "", {})
         chunks = faults.shape_stream(reply.chunks, fault, call.model.model_id)
         sent: list[dict[str, Any]] = []
         signed: set[int] = set()
@@ -224,19 +225,36 @@ class Api:
         return model.wire
 
 
+@functools.lru_cache(maxsize=512)
+def _route(http_method: str, path: str) -> Route:
+    """``routes.resolve``, memoised: a pure function of two strings, and clients call few distinct paths.
+
+    Paths that do not resolve raise every time (exceptions are not memoised).
+    """
+    return routes.resolve(http_method, path)
+
+
 async def read_json(request: web.Request, limit: int, deadline: float = 60.0) -> Any:
     """The decoded body; an empty body is an empty message, as for the real front end.
 
     A client that trickles its body cannot hold a handler longer than ``deadline`` seconds.
     """
     try:
-        data = await asyncio.wait_for(request.read(), deadline)
+        if request.content.is_eof():
+            # The whole body is buffered already (the usual case: it came with the headers), so
+            # reading cannot wait and needs no deadline, nor the task wait_for would start for it.
+            data = await request.read()
+        else:
+            data = await asyncio.wait_for(request.read(), deadline)
     except web.HTTPRequestEntityTooLarge:
         raise errors.payload_too_large(limit) from None
     except TimeoutError:
         raise ApiError(
             408, f"The request body was not received within {deadline:g} seconds.", "DEADLINE_EXCEEDED"
         ) from None
+    except ConnectionResetError:
+        # The client went away before (or while) its body arrived: nobody to answer, nothing to log.
+        raise ApiError(499, "Client disconnected.") from None
     if not data.strip():
         return {}
     try:

@@ -8,10 +8,17 @@ after commas. Only ``<`` and ``>`` are escaped; other characters, non-ASCII incl
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring as _quote  # the C function json.dumps uses (ensure_ascii=False)
 from typing import Any
 
 JSON_TYPE = "application/json; charset=UTF-8"
 SSE_TYPE = "text/event-stream"
+
+_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ": "))
+_INDENT = "  "
+_float_repr = float.__repr__
+_int_repr = int.__repr__
+_INF = float("inf")
 
 
 def _escape(text: str) -> str:
@@ -20,12 +27,116 @@ def _escape(text: str) -> str:
     return text
 
 
+class _NotPlain(Exception):
+    """A value the fast printer leaves to ``json.dumps`` (an unknown type, a cycle): same text or same error."""
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == _INF:
+        return "Infinity"
+    if value == -_INF:
+        return "-Infinity"
+    return _float_repr(value)
+
+
+def _key(key: Any) -> str:
+    """A non-string key the way ``json.dumps`` converts it (the same order of checks)."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return _float(key)
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return _int_repr(key)
+    raise _NotPlain
+
+
+def _scalar(value: Any) -> str:
+    """A value that is not a plain dict or list, checked in the order ``json.dumps`` checks it."""
+    if isinstance(value, str):
+        return _quote(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return _int_repr(value)
+    if isinstance(value, float):
+        return _float(value)
+    raise _NotPlain
+
+
+def _write(value: Any, newline: str, out: list[str]) -> None:
+    """Appends ``value`` pretty-printed, nested at ``newline`` (``"\n"`` + the current indent), to ``out``.
+
+    The standard library writes indented JSON with its pure-Python generator encoder, whose
+    closures also leave reference cycles for the garbage collector on every call; this writes the
+    same text by plain recursion (``tests/wire/test_encode.py`` proves the equality). A value is at
+    most one of dict, list or tuple, str, int, float (their layouts exclude each other), so only
+    bool before int and None need the order ``json.dumps`` uses; exact types take fast paths.
+    """
+    if isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + _INDENT
+        sep = "{" + inner
+        for key, item in value.items():
+            if type(key) is not str:
+                key = _key(key)
+            kind = type(item)
+            if kind is str:
+                out.append(sep + _quote(key) + ": " + _quote(item))
+            elif kind is int:
+                out.append(sep + _quote(key) + ": " + _int_repr(item))
+            else:
+                out.append(sep + _quote(key) + ": ")
+                _write(item, inner, out)
+            sep = "," + inner
+        out.append(newline + "}")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + _INDENT
+        sep = "[" + inner
+        for item in value:
+            if type(item) is str:
+                out.append(sep + _quote(item))
+            else:
+                out.append(sep)
+                _write(item, inner, out)
+            sep = "," + inner
+        out.append(newline + "]")
+    else:
+        out.append(_scalar(value))
+
+
+def pretty(obj: Any) -> str:
+    """Exactly ``json.dumps(obj, ensure_ascii=False, indent=2)``, faster."""
+    out: list[str] = []
+    try:
+        _write(obj, "\n", out)
+    except (_NotPlain, RecursionError):
+        return json.dumps(obj, ensure_ascii=False, indent=2)
+    return "".join(out)
+
+
 def unary(obj: Any) -> bytes:
-    return (_escape(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n").encode()
+    return (_escape(pretty(obj)) + "\n").encode()
 
 
 def line(obj: Any) -> str:
-    return _escape(json.dumps(obj, ensure_ascii=False, separators=(",", ": ")))
+    return _escape(_LINE.encode(obj))
 
 
 def sse_event(obj: Any) -> bytes:
@@ -49,7 +160,7 @@ class JsonArrayStream:
     def element(self, obj: Any) -> bytes:
         head = "[" if not self._started else "\n,\r\n"
         self._started = True
-        return (head + _escape(json.dumps(obj, ensure_ascii=False, indent=2))).encode()
+        return (head + _escape(pretty(obj))).encode()
 
     def close(self) -> bytes:
         return b"]" if self._started else b"[]"

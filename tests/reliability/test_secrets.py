@@ -1,0 +1,320 @@
+"""Canary API keys, shaped like real ones ("AIza" + 35 characters), sent every way a key travels
+(``x-goog-api-key``, ``?key=``, a bearer header) on normal calls, errors, faults and control-plane
+calls: none ever comes back in a response (body or header), a log record, the subprocess's
+output, the journal, or any file under the server's working directory.
+
+Canaries sent *in request bodies* are content, not credentials: the default model quotes the last
+user message and the journal keeps the canonical request, by design, for the caller's own context.
+Those are checked against everything else (logs, output, files, headers, other contexts' journals,
+and the responses to bodies that were rejected, which must name the field and not the value).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reliability_support import (
+    GENERATE,
+    MODEL,
+    SSE,
+    STREAM,
+    VALID_BODY,
+    Answer,
+    Figures,
+    LogWatch,
+    ServerProcess,
+    call,
+    canary,
+    files_under,
+)
+
+from emulator import EmulatorThread
+
+HEADER_KEY = canary("x-goog-api-key")
+QUERY_KEY = canary("query-key")
+BEARER = canary("bearer")
+CREDENTIALS = {"header": HEADER_KEY, "query": QUERY_KEY, "bearer": BEARER}
+BODY_CANARY = canary("request-body")
+EXPECTED_KEY = canary("the-one-key-the-server-accepts")
+
+
+def traces(secret: str) -> list[str]:
+    """What a leak of ``secret`` looks like: itself, or a good part of it (a truncated echo)."""
+    return [secret, secret[4:20], secret[-16:]]
+
+
+def leaked(text: str | bytes, secrets: dict[str, str]) -> list[str]:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return [name for name, secret in secrets.items() if any(t in text for t in traces(secret))]
+
+
+@dataclass
+class Seen:
+    """Everything a server sent back, to be searched."""
+
+    answers: list[tuple[str, Answer]] = field(default_factory=list)
+
+    def add(self, what: str, answer: Answer) -> Answer:
+        self.answers.append((what, answer))
+        return answer
+
+
+def fault_header(fault: dict[str, Any]) -> tuple[str, str]:
+    return ("x-emulator-fault", json.dumps(fault))
+
+
+def credential_traffic(url: str, seen: Seen) -> None:
+    """Every kind of call, each with a canary credential (by header, by query, as a bearer token)."""
+    story = {"contents": [{"parts": [{"text": "a story"}]}]}
+    ways: list[tuple[str, str, list[tuple[str, str]]]] = [
+        ("header", "", []),
+        ("query", f"?key={QUERY_KEY}", []),
+        ("bearer", "", [("Authorization", f"Bearer {BEARER}")]),
+    ]
+    for how, query, extra in ways:
+        key = HEADER_KEY if how == "header" else ("k-bearer" if how == "bearer" else None)
+        amp = "&" if query else "?"
+        calls: list[tuple[str, str, Any, list[tuple[str, str]]]] = [
+            ("POST", GENERATE + query, VALID_BODY, []),
+            ("POST", SSE.replace("?alt=sse", query + amp + "alt=sse" if query else "?alt=sse"), story, []),
+            ("POST", STREAM + query, story, []),
+            ("POST", f"/v1beta/models/{MODEL}:countTokens{query}", VALID_BODY, []),
+            (
+                "POST",
+                f"/v1beta/models/gemini-embedding-001:embedContent{query}",
+                {"content": {"parts": [{"text": "x"}]}},
+                [],
+            ),
+            ("GET", f"/v1beta/models{query}", b"", []),
+            ("GET", f"/v1beta/models/{MODEL}{query}", b"", []),
+            # errors
+            ("POST", f"/v1beta/models/nope:generateContent{query}", VALID_BODY, []),
+            ("POST", GENERATE + query, b'{"contents": [', []),
+            ("POST", GENERATE + query, {"contents": []}, []),
+            ("POST", GENERATE + query, {**VALID_BODY, "nope": 1}, []),
+            ("GET", GENERATE + query, b"", []),
+            ("POST", f"/v1beta/models/{MODEL}:explode{query}", VALID_BODY, []),
+            # faults
+            ("POST", GENERATE + query, VALID_BODY, [fault_header({"kind": "error", "code": 503})]),
+            (
+                "POST",
+                GENERATE + query,
+                VALID_BODY,
+                [fault_header({"kind": "error", "code": 429, "retry_after_header": True})],
+            ),
+            (
+                "POST",
+                SSE + (amp[0] + query[1:] if query else ""),
+                story,
+                [fault_header({"kind": "midstream", "after_chunks": 1})],
+            ),
+            ("POST", SSE, story, [fault_header({"kind": "garbage", "after_chunks": 1})]),
+            ("POST", GENERATE + query, VALID_BODY, [fault_header({"kind": "reset"})]),
+            ("POST", GENERATE + query, VALID_BODY, [fault_header({"kind": "block"})]),
+            ("POST", GENERATE + query, VALID_BODY, [fault_header({"kind": "nope"})]),
+            ("POST", GENERATE + query, VALID_BODY, [("x-emulator-fault", "{not json")]),
+            # control plane
+            ("GET", f"/_emulator/health{query}", b"", []),
+            ("PUT", f"/_emulator/faults{query}", [{"kind": "error", "code": 500, "times": 1}], []),
+            ("GET", f"/_emulator/faults{query}", b"", []),
+            ("POST", GENERATE + query, VALID_BODY, []),
+            ("DELETE", f"/_emulator/faults{query}", b"", []),
+            (
+                "PUT",
+                f"/_emulator/scenario{query}",
+                b'{"name": "s", "rules": [{"reply": "R {{ request }} {{ model }}", "times": "unlimited"}]}',
+                [],
+            ),
+            ("GET", f"/_emulator/scenario{query}", b"", []),
+            ("POST", GENERATE + query, VALID_BODY, []),
+            ("PUT", f"/_emulator/scenario{query}", b"rules: [", []),
+            ("DELETE", f"/_emulator/scenario{query}", b"", []),
+            ("GET", f"/_emulator/requests{query}", b"", []),
+            ("GET", f"/_emulator/requests{query}{amp}limit=x", b"", []),
+            ("GET", f"/_emulator/nope{query}", b"", []),
+            ("PUT", f"/_emulator/cassette{query}", {"name": "x.yaml"}, []),
+            ("POST", f"/_emulator/reset{query}", b"", []),
+        ]
+        for method, target, body, headers in calls:
+            what = f"{how}: {method} {target[:60]} {headers[:1]}"
+            seen.add(what, call(url, method, target, body, [*extra, *headers], key=key))
+
+
+def body_canary_traffic(url: str, seen: Seen) -> None:
+    """The canary as content: in a rejected unknown field, in a bad value, and in a valid user message."""
+    key = "body-canary-caller"
+    rejected = [
+        {**VALID_BODY, "apiKey": BODY_CANARY},
+        {**VALID_BODY, "generationConfig": {"apiKey": BODY_CANARY}},
+        {"contents": [{"parts": [{"text": "x", "key": BODY_CANARY}]}]},
+    ]
+    for body in rejected:
+        seen.add("rejected body", call(url, "POST", GENERATE, body, key=key))
+    seen.add(
+        "echoed", call(url, "POST", GENERATE, {"contents": [{"parts": [{"text": f"key {BODY_CANARY}"}]}]}, key=key)
+    )
+    seen.add("echoed", call(url, "POST", SSE, {"contents": [{"parts": [{"text": f"key {BODY_CANARY}"}]}]}, key=key))
+
+
+def journals(url: str) -> dict[str, str]:
+    """Every context's journal (and health) the traffic above touched, as JSON text."""
+    found = {}
+    for how, key, query in [
+        ("header", HEADER_KEY, ""),
+        ("query", None, f"?key={QUERY_KEY}"),
+        ("bearer", "k-bearer", ""),
+        ("default", None, ""),
+        ("body", "body-canary-caller", ""),
+    ]:
+        for name in ("requests", "health", "faults", "scenario"):
+            answer = call(url, "GET", f"/_emulator/{name}{query}", key=key)
+            assert answer.status == 200, (name, answer.body[:200])
+            found[f"{how} {name}"] = answer.body.decode()
+    return found
+
+
+def check_answers(seen: Seen, figures: Figures) -> None:
+    for what, answer in seen.answers:
+        headers = "\n".join(f"{k}: {v}" for k, v in answer.headers.items())
+        figures.add("secrets.checks", 2)
+        assert not leaked(headers, {**CREDENTIALS, "body": BODY_CANARY}), f"in the headers of {what}"
+        allowed_body = what == "echoed"
+        secrets = CREDENTIALS if allowed_body else {**CREDENTIALS, "body": BODY_CANARY}
+        found = leaked(answer.body, secrets)
+        if found:
+            figures.add("secrets.leaked", len(found))
+        assert not found, f"{found} in the body of {what}: {answer.body[:300]!r}"
+
+
+def check_text(where: str, text: str | bytes, figures: Figures, allow_body: bool = False) -> None:
+    secrets = CREDENTIALS if allow_body else {**CREDENTIALS, "body": BODY_CANARY}
+    figures.add("secrets.checks")
+    found = leaked(text, secrets)
+    if found:
+        figures.add("secrets.leaked", len(found))
+    assert not found, f"{found} in {where}"
+
+
+def check_files(root: Path, figures: Figures) -> None:
+    for path in files_under(str(root)):
+        if f"{os.sep}.hypothesis{os.sep}" in path:
+            continue
+        check_text(f"the file {path}", Path(path).read_bytes(), figures)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def counted(figures: Figures) -> None:
+    figures.set("secrets.canaries", len(CREDENTIALS) + 1)
+
+
+@pytest.fixture
+def in_process(tmp_path: Path, figures: Figures) -> Iterator[tuple[EmulatorThread, LogWatch, Path]]:
+    previous = os.getcwd()
+    os.chdir(tmp_path)
+    logs = LogWatch()
+    logs.LOGGERS = ("",)  # the root logger: every record of every library
+    logs.install()
+    try:
+        with EmulatorThread() as emu:
+            yield emu, logs, tmp_path
+    finally:
+        logs.remove()
+        os.chdir(previous)
+        figures.add("tracebacks", len(logs.tracebacks()))
+
+
+def test_canaries_never_leak_from_an_in_process_server(
+    in_process: tuple[EmulatorThread, LogWatch, Path], figures: Figures
+) -> None:
+    emu, logs, cwd = in_process
+    seen = Seen()
+    credential_traffic(emu.url, seen)
+    body_canary_traffic(emu.url, seen)
+    time.sleep(0.2)
+    check_answers(seen, figures)
+    for where, text in journals(emu.url).items():
+        check_text(f"the journal ({where})", text, figures, allow_body=where.startswith("body requests"))
+    for record in logs.since():
+        check_text(f"the log record {record.name}: {record.getMessage()[:80]}", logs.format(record), figures)
+    check_text("the log text", logs.text(), figures)
+    check_files(cwd, figures)
+    assert len(seen.answers) > 100
+
+
+@pytest.mark.parametrize("accept_only", [False, True], ids=["any-key", "with-api-key"])
+def test_canaries_never_leak_from_a_served_process(tmp_path: Path, figures: Figures, accept_only: bool) -> None:
+    """``serve`` with its access log on (and, once, with --api-key, so every canary is a bad key)."""
+    args = ("--api-key", EXPECTED_KEY) if accept_only else ()
+    server = ServerProcess(*args, cwd=str(tmp_path))
+    try:
+        seen = Seen()
+        credential_traffic(server.url, seen)
+        body_canary_traffic(server.url, seen)
+        if accept_only:
+            bad = [a for w, a in seen.answers if w.startswith("header: POST") and a.status == 400]
+            assert bad and all(b"API_KEY_INVALID" in a.body for a in bad[:3])
+        check_answers(seen, figures)
+        for where, text in journals(server.url).items():
+            check_text(f"the journal ({where})", text, figures, allow_body=where.startswith("body requests"))
+    finally:
+        server.stop()
+    output = server.output()
+    assert b"POST /v1beta/models/" in output, "the access log was off: nothing was searched"
+    check_text("the server's stdout and stderr", output, figures)
+    # ``serve`` prints the key it accepts once, on purpose, as the line to eval; never anywhere else.
+    printed = b"".join(server.stdout).decode() + b"".join(server.stderr).decode(errors="replace")
+    assert printed.count(EXPECTED_KEY) == (1 if accept_only else 0)
+    if accept_only:
+        assert f"export GEMINI_API_KEY={EXPECTED_KEY}\n" in b"".join(server.stdout).decode()
+    check_files(tmp_path, figures)
+
+
+def test_canaries_never_reach_a_recorded_cassette(tmp_path: Path, figures: Figures) -> None:
+    """``serve --record`` against another emulator: the cassette holds no credential canary."""
+    pytest.importorskip("emulator.cassette")
+    cassette = tmp_path / "c.yaml"
+    with EmulatorThread() as upstream:
+        server = ServerProcess("--record", str(cassette), "--upstream", upstream.url, cwd=str(tmp_path))
+        try:
+            seen = Seen()
+            for how, query, key, extra in [
+                ("header", "", HEADER_KEY, []),
+                ("query", f"?key={QUERY_KEY}", None, []),
+                ("bearer", "", "k", [("Authorization", f"Bearer {BEARER}")]),
+            ]:
+                for path in (GENERATE, SSE, STREAM):
+                    target = path + (("&" if "?" in path else "?") + query[1:] if query else "")
+                    body = {"contents": [{"parts": [{"text": f"recorded {how} {path[-20:]}"}]}]}
+                    answer = seen.add(f"record {how} {path}", call(server.url, "POST", target, body, extra, key=key))
+                    assert answer.status == 200, (how, path, answer.body[:300])
+            check_answers(seen, figures)
+        finally:
+            server.stop()
+    assert cassette.exists() and cassette.stat().st_size > 0
+    check_text("the recorded cassette", cassette.read_bytes(), figures)
+    check_text("the recorder's output", server.output(), figures)
+    check_files(tmp_path, figures)
+
+
+def test_a_body_canary_while_recording_a_stream_ends_cleanly(tmp_path: Path) -> None:
+    pytest.importorskip("emulator.cassette")
+    with EmulatorThread() as upstream:
+        server = ServerProcess("--record", str(tmp_path / "c.yaml"), "--upstream", upstream.url, cwd=str(tmp_path))
+        try:
+            body = {"contents": [{"parts": [{"text": f"my key is {BODY_CANARY}"}]}]}
+            try:
+                answer = call(server.url, "POST", SSE, body, key="k", timeout=2)
+            except TimeoutError:
+                pytest.fail("the stream never ended")
+        finally:
+            server.stop()
+    assert not answer.corrupt, answer.corrupt
+    assert b"Traceback" not in server.output()
