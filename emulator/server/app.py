@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http import HttpVersion11
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import BaseRequest
 
 from ..backends.base import Backend
@@ -44,6 +46,32 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(errors.internal())
 
 
+async def expect_continue(request: web.Request) -> web.StreamResponse | None:
+    """``Expect: 100-continue`` as aiohttp answers it; any other expectation gets a 417 envelope.
+
+    aiohttp's own handler fails (a 500) on an expectation it cannot encode in its plain-text answer.
+    """
+    if request.version != HttpVersion11:
+        return None
+    if request.headers.get("Expect", "").lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0
+        return None
+    return error_response(ApiError(417, "Only 'Expect: 100-continue' is supported.", "FAILED_PRECONDITION"))
+
+
+class QuietProtocolErrors(logging.Filter):
+    """aiohttp logs every request its parser refuses (a 4xx it already answered) with a traceback at
+    ERROR; those are the client's mistakes, so they go to DEBUG instead of the error log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 0) < 500:
+            logging.getLogger("emulator.protocol").debug("refused %s: %s", getattr(exc, "message", ""), exc)
+            return False
+        return True
+
+
 class AccessLogger(AbstractAccessLogger):
     """Method, path, status and time; never the query string, which may carry ``key=``."""
 
@@ -64,9 +92,9 @@ def create_app(
         router, api.journal, scenario_factory, cassette_chooser(settings), settings.control_remote, api.faults
     )
     app = web.Application(middlewares=[guard], client_max_size=settings.max_body_bytes)
-    app.router.add_route("*", "/_emulator/{name}", control.handle)
-    app.router.add_route("*", "/{prefix:.+}/_emulator/{name}", control.handle)
-    app.router.add_route("*", "/{tail:.*}", api.handle)
+    app.router.add_route("*", "/_emulator/{name}", control.handle, expect_handler=expect_continue)
+    app.router.add_route("*", "/{prefix:.+}/_emulator/{name}", control.handle, expect_handler=expect_continue)
+    app.router.add_route("*", "/{tail:.*}", api.handle, expect_handler=expect_continue)
     app[API_KEY] = api
 
     async def closing(_: web.Application) -> None:

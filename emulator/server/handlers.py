@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from ..backends import framing
 from ..backends.base import Call, Method, Reply, StreamReply
@@ -82,6 +83,9 @@ class Api:
         except ApiError as error:
             entry.reply = _error_summary(error)
             return error_response(error, as_array=as_array)
+        except asyncio.CancelledError:
+            entry.reply = self._gone()
+            raise
         if isinstance(reply, Reply):
             if fault is not None and fault.kind == "finish":
                 faults.finish_as(fault, reply.body)
@@ -166,6 +170,10 @@ class Api:
             entry.reply = _error_summary(error)
             await _close(chunks)
             return error_response(error, as_array=as_array)
+        except asyncio.CancelledError:
+            entry.reply = self._gone()
+            await _close(chunks)
+            raise
         response = web.StreamResponse(status=200, headers=ARRAY_HEADERS if as_array else SSE_HEADERS)
         await response.prepare(request)
         array = encode.JsonArrayStream()
@@ -190,6 +198,7 @@ class Api:
             entry.reply = _error_summary(errors.ApiError(499, "Client disconnected."), sent)
             return response
         except asyncio.CancelledError:
+            entry.reply = entry.reply or self._gone(sent)
             await self._end_for_shutdown(response)
             raise
         finally:
@@ -200,6 +209,11 @@ class Api:
             await response.write(array.close())
         await response.write_eof()
         return response
+
+    def _gone(self, sent: list[dict[str, Any]] | None = None) -> ReplySummary:
+        """How a call cancelled midway ends in the journal: shut down, or its client went away."""
+        reason = errors.shutting_down() if self.closing else ApiError(499, "Client disconnected.")
+        return _error_summary(reason, sent)
 
     async def _end_for_shutdown(self, response: web.StreamResponse) -> None:
         """Shutdown cancelled a stream that was waiting: end it with the terminal error, as at a chunk."""
@@ -255,10 +269,15 @@ async def read_json(request: web.Request, limit: int, deadline: float = 60.0) ->
     except ConnectionResetError:
         # The client went away before (or while) its body arrived: nobody to answer, nothing to log.
         raise ApiError(499, "Client disconnected.") from None
+    except RequestPayloadError:
+        raise errors.invalid_argument(
+            "Invalid JSON payload received. The body does not decode as its Content-Encoding says."
+        ) from None
     if not data.strip():
         return {}
     try:
-        return json.loads(data)
+        # Strict UTF-8 first: json.loads(bytes) would let UTF-8-encoded surrogates through.
+        return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise errors.invalid_argument("Invalid JSON payload received. Invalid UTF-8 in the request body.") from None
     except json.JSONDecodeError as exc:
@@ -267,6 +286,10 @@ async def read_json(request: web.Request, limit: int, deadline: float = 60.0) ->
             f"Invalid JSON payload received. {exc.msg} at line {exc.lineno} column {exc.colno}.\n{excerpt}\n"
             f"{' ' * min(exc.pos, 20)}^"
         ) from None
+    except RecursionError:
+        raise errors.invalid_argument(validate.MSG_TOO_DEEP) from None
+    except ValueError as exc:  # e.g. an integer literal longer than Python converts
+        raise errors.invalid_argument(f"Invalid JSON payload received. {exc}") from None
 
 
 def _page_size(raw: str | None) -> int:

@@ -16,7 +16,7 @@ from aiohttp import web
 from ..backends.base import Backend
 from ..backends.router import Router
 from ..settings import Settings
-from .app import API_KEY, AccessLogger, create_app
+from .app import API_KEY, AccessLogger, QuietProtocolErrors, create_app
 
 log = logging.getLogger("emulator")
 
@@ -37,6 +37,9 @@ def check_bind(settings: Settings) -> None:
 async def start_site(app: web.Application, settings: Settings) -> tuple[web.AppRunner, str]:
     """Starts serving and returns the runner with the base URL actually bound (port 0 resolved)."""
     check_bind(settings)
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, QuietProtocolErrors) for f in server_log.filters):
+        server_log.addFilter(QuietProtocolErrors())
     runner = web.AppRunner(
         app,
         access_log_class=AccessLogger,

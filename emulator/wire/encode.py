@@ -8,6 +8,7 @@ after commas. Only ``<`` and ``>`` are escaped; other characters, non-ASCII incl
 from __future__ import annotations
 
 import json
+import re
 from json.encoder import encode_basestring as _quote  # the C function json.dumps uses (ensure_ascii=False)
 from typing import Any
 
@@ -131,8 +132,19 @@ def pretty(obj: Any) -> str:
     return "".join(out)
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def utf8(text: str) -> bytes:
+    """UTF-8 bytes; a lone surrogate (say, quoted back in an error message) is sent as U+FFFD."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text).encode()
+
+
 def unary(obj: Any) -> bytes:
-    return (_escape(pretty(obj)) + "\n").encode()
+    return utf8(_escape(pretty(obj)) + "\n")
 
 
 def line(obj: Any) -> str:
@@ -140,7 +152,7 @@ def line(obj: Any) -> str:
 
 
 def sse_event(obj: Any) -> bytes:
-    return f"data: {line(obj)}\r\n\r\n".encode()
+    return utf8(f"data: {line(obj)}\r\n\r\n")
 
 
 def stream_error(envelope: dict[str, Any]) -> bytes:
@@ -160,7 +172,7 @@ class JsonArrayStream:
     def element(self, obj: Any) -> bytes:
         head = "[" if not self._started else "\n,\r\n"
         self._started = True
-        return (head + _escape(pretty(obj))).encode()
+        return utf8(head + _escape(pretty(obj)))
 
     def close(self) -> bytes:
         return b"]" if self._started else b"[]"

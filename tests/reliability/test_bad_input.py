@@ -1070,13 +1070,8 @@ def crashes_not(world: World, data: bytes, *, half_close: bool = False) -> None:
         assert error_of(answer) is not None, answer.body[:200]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG emulator/server/handlers.py read_json: json.loads RecursionError on >~990 nesting levels is not "
-    "caught (only JSONDecodeError/UnicodeDecodeError are): logged traceback and 500 INTERNAL",
-)
 @pytest.mark.parametrize("depth", [1000, 5000])
-def test_bug_json_nested_thousands_deep(world: World, depth: int) -> None:
+def test_json_nested_thousands_deep(world: World, depth: int) -> None:
     crashes_not(world, http_request("POST", GENERATE, nest("array", depth)))
 
 
@@ -1085,12 +1080,7 @@ def test_fields_nested_hundreds_deep(world: World, kind: str) -> None:
     crashes_not(world, http_request("POST", GENERATE, nest(kind, 600)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG emulator/server/handlers.py read_json: an integer literal of more than 4300 digits makes json.loads "
-    "raise ValueError (int max str digits), not caught: traceback and 500 INTERNAL",
-)
-def test_bug_an_integer_of_5000_digits(world: World) -> None:
+def test_an_integer_of_5000_digits(world: World) -> None:
     body = b'{"contents":[{"parts":[{"text":"a"}]}],"generationConfig":{"topK":1' + b"0" * 5000 + b"}}"
     crashes_not(world, http_request("POST", GENERATE, body))
 
@@ -1126,13 +1116,7 @@ def test_a_deep_control_plane_body(world: World, endpoint: str) -> None:
     crashes_not(world, http_request("PUT", f"/_emulator/{endpoint}", b"[" * 1200 + b"]" * 1200))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (aiohttp's default expect handler, used by emulator/server/app.py add_route): an 'Expect' value that "
-    "is not ASCII makes HTTPExpectationFailed fail to encode its own text: aiohttp.server logs a traceback and "
-    "sends a text/plain 500; add_route(..., expect_handler=...) could answer 417 with an envelope",
-)
-def test_bug_a_non_ascii_expect_header(world: World) -> None:
+def test_a_non_ascii_expect_header(world: World) -> None:
     crashes_not(world, http_request("POST", GENERATE, json.dumps(VALID_BODY).encode(), [("Expect", "\x80")]))
 
 
@@ -1144,25 +1128,13 @@ SURROGATE_QUOTED = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG emulator/wire/encode.py unary() encodes with strict UTF-8, and error messages quote values raw: "
-    "a lone surrogate in a value the message quotes (validate.py bad_value/value_text for enum, bytes and float "
-    "fields; handlers.read_json's JSON-syntax excerpt) raises UnicodeEncodeError in error_response: traceback, 500",
-)
 @pytest.mark.parametrize("case", list(SURROGATE_QUOTED))
-def test_bug_a_lone_surrogate_quoted_in_an_error_message(world: World, case: str) -> None:
+def test_a_lone_surrogate_quoted_in_an_error_message(world: World, case: str) -> None:
     with unpropagated("emulator", "aiohttp"):
         crashes_not(world, http_request("POST", GENERATE, SURROGATE_QUOTED[case]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator/server/handlers.py read_json passes the raw bytes to json.loads, which decodes them with "
-    "'surrogatepass': UTF-8-encoded surrogates (ED A0 80), which are invalid UTF-8, are accepted (and become "
-    "U+FFFD) instead of getting the 400 'Invalid UTF-8 in the request body' that other invalid UTF-8 gets",
-)
-def test_bug_utf8_encoded_surrogates_are_accepted(world: World) -> None:
+def test_utf8_encoded_surrogates_are_accepted(world: World) -> None:
     answer = call(world.emu.url, "POST", GENERATE, b'{"contents":[{"parts":[{"text":"a\xed\xa0\x80"}]}]}')
     error = error_of(answer)
     assert answer.status == 400 and error is not None and "Invalid UTF-8" in error["message"]
@@ -1173,13 +1145,7 @@ def test_a_scenario_key_that_is_not_snake_case(world: World, body: bytes) -> Non
     crashes_not(world, http_request("PUT", "/_emulator/scenario?context=odd-keys", body, key=None))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aiohttp.server logs every request its parser refuses (bad header, bad Content-Length, long line...) at "
-    "ERROR with a traceback; the emulator (server/runner.py start_site) could hand AppRunner a logger or filter that "
-    "keeps these 4xx protocol rejections at DEBUG",
-)
-def test_bug_protocol_rejections_are_logged_with_tracebacks(world: World) -> None:
+def test_protocol_rejections_are_logged_with_tracebacks(world: World) -> None:
     mark = world.logs.mark()
     exchange(world.emu.url, b"GET / HTTP/1.1\r\nHost x\r\n\r\n", half_close=True)
     time.sleep(0.1)

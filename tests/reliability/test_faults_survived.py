@@ -437,13 +437,6 @@ def test_a_client_that_leaves_mid_stream_closes_the_backend_stream(
     figures.add("faults.survived")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG emulator/server/handlers.py _write_stream (and _before's latency sleep): a client that disconnects "
-    "mid-stream cancels the handler (handler_cancellation=True), and the CancelledError branch records no reply, so "
-    "its journal entry keeps reply=None for ever; the 499 'Client disconnected.' branch (ConnectionResetError) is "
-    "never reached",
-)
 def test_a_client_that_leaves_mid_stream_completes_its_journal_entry(emu: EmulatorThread) -> None:
     key = f"journal-leaver-{uuid.uuid4().hex}"
     sock = open_stream(emu.url, key, {"kind": "latency", "tokens_per_second": 30})

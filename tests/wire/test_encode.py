@@ -21,8 +21,8 @@ from emulator.wire import encode, tokens
 
 
 def reference_unary(obj: Any) -> bytes:
-    """What ``encode.unary`` wrote before it had a fast path."""
-    return (encode._escape(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n").encode()
+    """What ``encode.unary`` wrote before it had a fast path (lone surrogates sent as U+FFFD)."""
+    return encode.utf8(encode._escape(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n")
 
 
 def outcome(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -82,7 +82,12 @@ def test_stream_encodings_are_unchanged(value: Any) -> None:
     if isinstance(pretty, tuple):
         assert first == pretty
     else:
-        assert first == outcome(lambda: ("[" + encode._escape(pretty)).encode())
+        assert first == outcome(lambda: encode.utf8("[" + encode._escape(pretty)))
+
+
+def test_a_lone_surrogate_goes_out_as_the_replacement_character() -> None:
+    assert encode.unary({"bad": "x\ud800y"}) == '{\n  "bad": "x\ufffdy"\n}\n'.encode()
+    assert encode.sse_event({"k": "\udfff"}) == 'data: {"k": "\ufffd"}\r\n\r\n'.encode()
 
 
 class Colour(enum.IntEnum):

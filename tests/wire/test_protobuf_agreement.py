@@ -104,7 +104,12 @@ def agree(method: Method, sent: dict[str, Any]) -> dict[str, Any]:
     assert parsed == json_format.ParseDict(sent, cls()), "protobuf reads the request as sent differently"
     again = json_format.MessageToDict(parsed)
     assert normalise(again, cls.DESCRIPTOR) == normalise(canonical, cls.DESCRIPTOR)
-    assert json_format.ParseDict(again, cls()) == parsed
+    try:
+        assert json_format.ParseDict(again, cls()) == parsed
+    except json_format.ParseError as exc:
+        # protobuf's own quirk: MessageToDict prints a float32 near its limit with 8 digits
+        # (3.4028235e+38), which is past FLT_MAX as a double, so ParseDict refuses its own output.
+        assert "Float value too" in str(exc), exc
     return canonical
 
 
