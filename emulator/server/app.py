@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http import HttpVersion11
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from aiohttp.web_request import BaseRequest
 
 from ..backends.base import Backend
@@ -66,6 +67,8 @@ class QuietProtocolErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, RequestPayloadError):  # aiohttp draining a body its parser refused
+            exc = exc.__cause__
         if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 0) < 500:
             logging.getLogger("emulator.protocol").debug("refused %s: %s", getattr(exc, "message", ""), exc)
             return False
