@@ -91,6 +91,11 @@ class Figures:
                 f"secrets leaked: {c['secrets.leaked']} ({v['secrets.canaries']:.0f} canaries, "
                 f"{c['secrets.checks']} places searched)"
             )
+        if c["cassette.kill_cycles"] or c["cassette.disk_full"]:
+            parts.append(
+                f"cassette writes: {c['cassette.kill_cycles']} kills mid-write and {c['cassette.disk_full']} "
+                f"full-disk writes, torn or lost: {c['cassette.torn']}"
+            )
         if not c["bad.tried"] and (c["crashes"] or c["tracebacks"]):
             parts.append(f"crashes: {c['crashes']}, tracebacks logged: {c['tracebacks']}")
         parts.append(f"known emulator bugs (strict xfail): {c['known_bugs']}")
