@@ -195,3 +195,48 @@ def test_a_bad_fault_is_a_clear_400(ctx: Ctx) -> None:
     with pytest.raises(genai.errors.ClientError) as caught:
         ctx.client.models.generate_content(model=MODEL, contents="x", config=header(kind="explode"))
     assert caught.value.code == 400 and "kind" in caught.value.message
+
+
+def test_scenario_rules_carry_faults_counted_like_any_rule(emulator_url: str) -> None:
+    retry = types.HttpRetryOptions(attempts=3, initial_delay=0.01, max_delay=0.05)
+    ctx = Ctx(emulator_url, retry_options=retry)
+    scenario = {
+        "name": "flaky",
+        "rules": [
+            {"name": "overloaded twice", "times": 2, "fault": {"kind": "error", "code": 503}},
+            {"name": "cut", "when": {"stream": True},
+             "reply": {"text": "one two three four", "stream": {"split": "words"}},
+             "fault": {"kind": "reset", "after_chunks": 2}},
+            {"name": "answer", "times": "unlimited", "reply": "finally"},
+        ],
+    }  # fmt: skip
+    request = urllib.request.Request(f"{ctx.url}/_emulator/scenario", json.dumps(scenario).encode(), method="PUT",
+                                     headers={"x-goog-api-key": ctx.key})  # fmt: skip
+    urllib.request.urlopen(request, timeout=30).close()
+    assert ctx.client.models.generate_content(model=MODEL, contents="x").text == "finally"
+    assert ctx.attempts() == 3
+    got: list[str | None] = []
+    with pytest.raises(Exception):  # noqa: B017,PT011 (the transport's own error for a reset)
+        for chunk in ctx.client.models.generate_content_stream(model=MODEL, contents="x"):
+            got.append(chunk.text)
+    assert got == ["one ", "two "]
+
+
+@pytest.mark.parametrize("kind", ["reset", "empty", "garbage", "malformed", "midstream", "truncate"])
+def test_stream_faults_through_the_async_sdk(emulator_url: str, kind: str) -> None:
+    ctx = Ctx(emulator_url, retry_options=types.HttpRetryOptions(attempts=1))
+    ctx.faults({"kind": kind, "after_chunks": 1})
+
+    async def run() -> list[Any]:
+        seen = []
+        async for chunk in await ctx.client.aio.models.generate_content_stream(model=MODEL, contents="a story"):
+            seen.append(chunk.candidates[0].finish_reason if chunk.candidates else None)
+        return seen
+
+    if kind == "truncate":
+        assert all(reason is None for reason in asyncio.run(run()))  # no final chunk with finishReason
+        return
+    with pytest.raises(Exception) as caught:  # noqa: B017,PT011 (transport errors differ by kind)
+        asyncio.run(run())
+    if kind == "midstream":
+        assert isinstance(caught.value, genai.errors.ServerError) and caught.value.code == 503

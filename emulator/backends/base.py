@@ -65,11 +65,14 @@ class Call:
 @dataclass
 class Reply:
     body: dict[str, Any]
+    fault: dict[str, Any] | None = None
+    """A fault for the server to act out with this answer, as an ``x-emulator-fault`` header would."""
 
 
 @dataclass
 class StreamReply:
     chunks: AsyncIterator[dict[str, Any]]
+    fault: dict[str, Any] | None = None
 
 
 @runtime_checkable

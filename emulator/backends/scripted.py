@@ -59,6 +59,10 @@ class ScriptedBackend:
             raise self._unmatched(facts)
         index, groups = picked
         rule = self.scenario.rules[index]
+        if rule.fault is not None and rule.reply is None and rule.error is None and rule.block is None:
+            answer = await self.fallback.answer(call)
+            answer.fault = rule.fault.model_dump(exclude_defaults=True) | {"kind": rule.fault.kind}
+            return answer
         try:
             reply = self._prepare(rule, call, facts.context(self.scenario.name, groups), self._seed(call, index))
         except TemplateError as exc:
@@ -67,6 +71,8 @@ class ScriptedBackend:
             await asyncio.sleep(rule.delay)
         if isinstance(reply, ApiError):
             raise reply
+        if rule.fault is not None:
+            reply.fault = rule.fault.model_dump(exclude_defaults=True) | {"kind": rule.fault.kind}
         return reply
 
     def _pick(self, facts: Facts) -> tuple[int, Groups] | None:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..wire.faultspec import Fault
 from .actions import BlockItem, ErrorItem, ReplyItem
 from .conditions import When
 from .fields import Duration, Spec, Times
@@ -31,10 +32,17 @@ class Rule(Spec):
         None, description="Fail with a Google error; with reply and after_chunks: mid-stream."
     )
     block: BlockItem | None = Field(None, description="Block the prompt (HTTP 200, no candidates).")
+    fault: Fault | None = Field(
+        None,
+        description="Misbehave as the x-emulator-fault header would (a reset, a stall, a truncated stream...); "
+        "alone, the fallback model's answer is what the fault acts on.",
+    )
 
     @model_validator(mode="after")
     def _one_action(self) -> Rule:
         actions = [name for name in ("reply", "error", "block") if getattr(self, name) is not None]
+        if not actions and self.fault is not None:
+            return self
         if actions == ["reply", "error"]:
             if self.error is not None and self.error.after_chunks == 0:
                 raise ValueError("reply with error is a mid-stream failure: set error.after_chunks to 1 or more")

@@ -76,6 +76,13 @@ class Api:
                     entry.reply = ReplySummary(status=0, kind="error", error_status=f"fault:{fault.kind}")
                     return cut
             reply = await self.backend.answer(call)
+            if reply.fault is not None and fault is None:  # a scenario rule asked for one
+                fault = faults.parse(reply.fault)[0]
+                if fault.kind in faults.BEFORE_KINDS:
+                    cut = await self._before(request, call, fault)
+                    if cut is not None:
+                        entry.reply = ReplySummary(status=0, kind="error", error_status=f"fault:{fault.kind}")
+                        return cut
         except ValueError as bad_header:
             rejected = errors.invalid_argument(str(bad_header))
             entry.reply = _error_summary(rejected)
