@@ -8,7 +8,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from aiohttp import web
@@ -99,7 +99,8 @@ class Api:
             self.signer.sign_reply(reply.body, call.model)
             entry.reply = summarize([reply.body], "reply")
             return json_response(reply.body)
-        return await self._stream(request, call, reply, as_array, entry, fault)
+        with self._tracked():
+            return await self._stream(request, call, reply, as_array, entry, fault)
 
     async def _before(self, request: web.Request, call: Call, fault: faults.Fault) -> web.StreamResponse | None:
         """Faults that act before the backend: a response that replaces the answer, or None to go on."""
@@ -117,7 +118,8 @@ class Api:
             body["usageMetadata"] = framing.usage(framing.prompt_of(call), 0, 0)
             if not call.streaming:
                 return json_response(body)
-            return await self._stream(request, call, StreamReply(_single(body)), False, None, None)
+            with self._tracked():
+                return await self._stream(request, call, StreamReply(_single(body)), False, None, None)
         if fault.kind == "empty" or not call.streaming or not fault.after_chunks:
             if fault.kind == "midstream":
                 raise fault.error(call.model.model_id)
@@ -137,25 +139,19 @@ class Api:
         context = context_id(request.headers, key)
         return Call(method=method, model=model, version=route.version, body=body, context=context, key=key)
 
-    async def _stream(
-        self,
-        request: web.Request,
-        call: Call,
-        reply: StreamReply,
-        as_array: bool,
-        entry: Record | None,
-        fault: faults.Fault | None,
-    ) -> web.StreamResponse:
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[None]:
+        """Registers the running stream, so that shutdown can end it."""
         task = asyncio.current_task()
         if task is not None:
             self._streams.add(task)
         try:
-            return await self._write_stream(request, call, reply, as_array, entry, fault)
+            yield
         finally:
             if task is not None:
                 self._streams.discard(task)
 
-    async def _write_stream(
+    async def _stream(
         self,
         request: web.Request,
         call: Call,

@@ -72,9 +72,9 @@ def name_of(fault: dict[str, Any]) -> str:
 
 
 def test_the_matrix_names_every_kind_of_the_readme() -> None:
-    from emulator.server import faults
+    from emulator.wire import faultspec
 
-    assert set(faults.Kind.__args__) == KINDS  # type: ignore[attr-defined]
+    assert set(faultspec.Kind.__args__) == KINDS  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
