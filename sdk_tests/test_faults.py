@@ -240,3 +240,21 @@ def test_stream_faults_through_the_async_sdk(emulator_url: str, kind: str) -> No
         asyncio.run(run())
     if kind == "midstream":
         assert isinstance(caught.value, genai.errors.ServerError) and caught.value.code == 503
+
+
+def test_unary_faults_through_the_async_sdk(ctx: Ctx) -> None:
+    async def ask(config: types.GenerateContentConfig | None = None) -> types.GenerateContentResponse:
+        return await ctx.client.aio.models.generate_content(model=MODEL, contents="x", config=config)
+
+    blocked = asyncio.run(ask(header(kind="block")))
+    assert blocked.text is None and blocked.prompt_feedback.block_reason == types.BlockedReason.SAFETY
+    recited = asyncio.run(ask(header(kind="finish", finish_reason="RECITATION")))
+    assert recited.candidates[0].finish_reason == types.FinishReason.RECITATION and recited.text is None
+    started = time.monotonic()
+    assert asyncio.run(ask(header(kind="latency", delay=0.3))).text
+    assert time.monotonic() - started >= 0.3
+    ctx.faults({"kind": "quota", "rpm": 1})
+    asyncio.run(ask())
+    with pytest.raises(genai.errors.ClientError) as caught:
+        asyncio.run(ask())
+    assert caught.value.code == 429 and caught.value.status == "RESOURCE_EXHAUSTED"
