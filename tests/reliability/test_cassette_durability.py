@@ -15,6 +15,7 @@ from reliability_support import Figures
 
 from emulator.cassette import load, save
 from emulator.cassette.model import Cassette, Interaction, RecordedRequest, RecordedResponse
+from emulator.cassette.store import CassetteError
 
 URI = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
 
@@ -53,6 +54,8 @@ def test_a_full_disk_during_a_write_leaves_the_old_cassette_whole(tmp_path: Path
         tmp_path,
     )
     assert "refused: 27" in result.stdout, result.stderr  # EFBIG
+    if path.read_bytes() != before:
+        figures.add("cassette.torn")
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     figures.add("cassette.disk_full")
@@ -84,7 +87,13 @@ def test_kills_during_writes_never_tear_the_cassette(tmp_path: Path, figures: Fi
         time.sleep(rng.uniform(0.0, 0.3))
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait(timeout=10)
-        cassette = load(tmp_path / "c.yaml")  # whole: it loads, and nothing acknowledged was lost
+        try:
+            cassette = load(tmp_path / "c.yaml")  # whole: it loads, and nothing acknowledged was lost
+        except CassetteError:
+            figures.add("cassette.torn")
+            raise
+        if len(cassette.interactions) <= recorded:
+            figures.add("cassette.torn")
         assert len(cassette.interactions) > recorded
         recorded = len(cassette.interactions)
         assert [i.response.body["n"] for i in cassette.interactions][-1] >= 1  # type: ignore[index]
