@@ -53,7 +53,7 @@ class ModelInfo(BaseModel):
     thinking: bool | None = None
     emulator: Traits = Field(default_factory=Traits)
 
-    @property
+    @cached_property
     def model_id(self) -> str:
         return self.name.split("/", 1)[1]
 

@@ -97,7 +97,7 @@ class Record:
     The handler sets ``reply`` when the call ends; once the entry is built, it sees that too.
     """
 
-    __slots__ = ("seq", "time", "context", "model", "method", "version", "request", "_reply", "_entry")
+    __slots__ = ("seq", "time", "context", "model", "method", "version", "request", "_reply", "_bodies", "_entry")
 
     def __init__(
         self, seq: int, time: float, context: str, model: str, method: str, version: str, request: dict[str, Any]
@@ -107,23 +107,35 @@ class Record:
         )  # fmt: skip
         self.request = request
         self._reply: ReplySummary | None = None
+        self._bodies: tuple[list[dict[str, Any]], str] | None = None
         self._entry: Entry | None = None
 
     @property
     def reply(self) -> ReplySummary | None:
+        if self._bodies is not None:
+            bodies, kind = self._bodies
+            self._bodies = None
+            self._reply = summarize(bodies, kind)
         return self._reply
 
     @reply.setter
     def reply(self, summary: ReplySummary | None) -> None:
-        self._reply = summary
+        self._reply, self._bodies = summary, None
         if self._entry is not None:
             self._entry.reply = summary
+
+    def replied(self, bodies: list[dict[str, Any]], kind: str) -> None:
+        """Sets the reply to the summary of ``bodies``, made when first read: most entries never are."""
+        if self._entry is not None:
+            self.reply = summarize(bodies, kind)
+        else:
+            self._reply, self._bodies = None, (bodies, kind)
 
     def entry(self) -> Entry:
         if self._entry is None:
             self._entry = Entry(
                 seq=self.seq, time=self.time, context=self.context, model=self.model, method=self.method,
-                version=self.version, request=self.request, reply=self._reply,
+                version=self.version, request=self.request, reply=self.reply,
             )  # fmt: skip
         return self._entry
 

@@ -43,7 +43,14 @@ def last_user_text(contents: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _prose(call: Call, rng: random.Random, state: tools.Progress | None = None) -> str:
+def _pick(seed: bytes, count: int) -> list[str]:
+    """``count`` distinct sentences in an order drawn from ``seed``: what ``Random(seed).sample`` would
+    do, without seeding a Mersenne Twister (624 words of state) for three choices."""
+    pool = list(_SENTENCES)
+    return [pool.pop(seed[i] % len(pool)) for i in range(count)]
+
+
+def _prose(call: Call, seed: bytes, state: tools.Progress | None = None) -> str:
     contents = call.body.get("contents", [])
     # Every result of the current user turn, so the answer after several rounds reports them all.
     results = (state if state is not None else tools.progress(contents)).results
@@ -56,7 +63,7 @@ def _prose(call: Call, rng: random.Random, state: tools.Progress | None = None) 
     prompt = " ".join(last_user_text(contents).split())
     topic = prompt if len(prompt) <= 80 else prompt[:77] + "..."
     opening = f'You said: "{topic}".' if topic else "You sent no text."
-    return " ".join([opening, *rng.sample(_SENTENCES, 3)])
+    return " ".join([opening, *_pick(seed, 3)])
 
 
 def _structured(call: Call, config: dict[str, Any], seed: bytes, hint: str) -> str:
@@ -105,8 +112,7 @@ class Candidate:
         if planned:
             calls = tools.call_parts(planned, seed + bytes([index]))
             return cls("", "STOP", thought, calls, tools.FINISH_MESSAGE)
-        rng = random.Random(seed + bytes([index]))
-        prose = _prose(call, rng, state)
+        prose = _prose(call, hashlib.sha256(seed + bytes([index])).digest() if index else seed, state)
         if config.get("responseMimeType") in ("application/json", "text/x.enum"):
             text = _structured(call, config, seed + bytes([index]), prose)
         else:

@@ -13,6 +13,8 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
+
 from ..wire import tokens
 from .base import Call
 
@@ -20,14 +22,20 @@ Part = dict[str, Any]
 CHUNK_TOKENS = 8
 
 
-# json.dumps(body, sort_keys=True, ensure_ascii=False), without building an encoder per call.
+# For what orjson refuses: integers beyond 64 bits, lone surrogates (both only in free-form JSON values).
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
+def _canonical(body: Any) -> bytes:
+    try:
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return _CANONICAL.encode(body).encode("utf-8", "surrogatepass")
 
 
 def digest(call: Call, salt: int = 0) -> bytes:
     """A stable fingerprint of what was asked, independent of field casing, key order or streaming."""
-    canonical = _CANONICAL.encode(call.body)
-    return hashlib.sha256(f"{salt}|{call.model.name}|{canonical}".encode()).digest()
+    return hashlib.sha256(b"%d|%s|%s" % (salt, call.model.name.encode(), _canonical(call.body))).digest()
 
 
 def response_id(seed: bytes) -> str:

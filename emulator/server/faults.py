@@ -103,6 +103,8 @@ class Faults:
         A header fault is counted by its text, so the SDK's retries (which resend the same header)
         meet ``times`` and ``after`` exactly.
         """
+        if not header and context not in self._contexts:
+            return None  # the common case: nothing asked of this context, and no state to make for it
         state = self._state(context)
         candidates: list[tuple[int | str, Fault]] = list(enumerate(state.faults))
         if header:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import orjson
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
@@ -30,6 +31,7 @@ from .responses import ARRAY_HEADERS, SSE_HEADERS, error_response, json_response
 log = logging.getLogger("emulator")
 
 _DEFAULT_PAGE, _MAX_PAGE = 50, 1000
+_METHODS = {Operation(method.value): method for method in Method}
 
 
 class Api:
@@ -97,7 +99,7 @@ class Api:
             if fault is not None and fault.kind == "finish":
                 faults.finish_as(fault, reply.body)
             self.signer.sign_reply(reply.body, call.model)
-            entry.reply = summarize([reply.body], "reply")
+            entry.replied([reply.body], "reply")
             return json_response(reply.body)
         with self._tracked():
             return await self._stream(request, call, reply, as_array, entry, fault)
@@ -129,7 +131,7 @@ class Api:
 
     async def _call(self, request: web.Request, route: Route, key: str) -> Call:
         assert route.model is not None
-        method = Method(route.operation.value)
+        method = _METHODS[route.operation]
         model = self.catalogue.resolve(route.model, method.value, route.version)
         raw = await read_json(request, self.settings.max_body_bytes, self.settings.body_timeout)
         strict = not self.settings.lenient
@@ -207,7 +209,7 @@ class Api:
         finally:
             await _close(chunks)
         if entry.reply is None:
-            entry.reply = summarize(sent, "stream")
+            entry.replied(sent, "stream")
         if as_array:
             await response.write(array.close())
         await response.write_eof()
@@ -251,6 +253,11 @@ def _route(http_method: str, path: str) -> Route:
     return routes.resolve(http_method, path)
 
 
+# orjson reads integers beyond 64 bits as floats; a run of 19 digits sends a body to json.loads.
+_DIGITS = bytes(49 if 48 <= i <= 57 else 0 for i in range(256))
+_LONG_NUMBER = b"1" * 19
+
+
 async def read_json(request: web.Request, limit: int, deadline: float = 60.0) -> Any:
     """The decoded body; an empty body is an empty message, as for the real front end.
 
@@ -278,6 +285,11 @@ async def read_json(request: web.Request, limit: int, deadline: float = 60.0) ->
         ) from None
     if not data.strip():
         return {}
+    if _LONG_NUMBER not in data.translate(_DIGITS):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # the standard parser below accepts \ud800 escapes and NaN, and words the errors
     try:
         # Strict UTF-8 first: json.loads(bytes) would let UTF-8-encoded surrogates through.
         return json.loads(data.decode("utf-8"))

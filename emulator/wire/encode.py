@@ -12,6 +12,8 @@ import re
 from json.encoder import encode_basestring as _quote  # the C function json.dumps uses (ensure_ascii=False)
 from typing import Any
 
+import orjson
+
 JSON_TYPE = "application/json; charset=UTF-8"
 SSE_TYPE = "text/event-stream"
 
@@ -143,8 +145,39 @@ def utf8(text: str) -> bytes:
         return _SURROGATES.sub("\ufffd", text).encode()
 
 
+# Where orjson's text may differ from json.dumps': floats it spells otherwise (1e-7 for 1e-07,
+# 0.00005 for 5e-05), NaN and infinities (null); a match in a string only costs the slower path.
+# A regex would cost more than orjson itself: a digit, an "e" and a sign are found by translation.
+_EXPONENT = bytes(49 if 48 <= i <= 57 else 101 if i == 101 else 45 if i in (43, 45) else 32 for i in range(256))
+
+
+def _orjson_differs(out: bytes) -> bool:
+    return b"null" in out or b"0.0000" in out or b"1e-" in out.translate(_EXPONENT)
+
+_ORJSON_INDENT = orjson.OPT_INDENT_2
+_ORJSON_NEWLINE = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+
+
+def pretty_bytes(obj: Any, newline: bool = False) -> bytes:
+    """``utf8(_escape(pretty(obj)))``: by orjson when its text is provably the same, else by :func:`pretty`.
+
+    orjson refuses (TypeError) what it cannot write the same way: lone surrogates, integers beyond
+    64 bits, non-string keys, unknown types.
+    """
+    try:
+        out = orjson.dumps(obj, option=_ORJSON_NEWLINE if newline else _ORJSON_INDENT)
+    except TypeError:
+        out = b""
+    if not out or _orjson_differs(out):
+        text = _escape(pretty(obj))
+        return utf8(text + "\n" if newline else text)
+    if b"<" in out or b">" in out:  # outside strings neither occurs in JSON
+        out = out.replace(b"<", b"\\u003c").replace(b">", b"\\u003e")
+    return out
+
+
 def unary(obj: Any) -> bytes:
-    return utf8(_escape(pretty(obj)) + "\n")
+    return pretty_bytes(obj, newline=True)
 
 
 def line(obj: Any) -> str:
@@ -170,9 +203,9 @@ class JsonArrayStream:
         self._started = False
 
     def element(self, obj: Any) -> bytes:
-        head = "[" if not self._started else "\n,\r\n"
+        head = b"[" if not self._started else b"\n,\r\n"
         self._started = True
-        return utf8(head + _escape(pretty(obj)))
+        return head + pretty_bytes(obj)
 
     def close(self) -> bytes:
         return b"]" if self._started else b"[]"
