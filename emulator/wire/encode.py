@@ -154,6 +154,7 @@ _EXPONENT = bytes(49 if 48 <= i <= 57 else 101 if i == 101 else 45 if i in (43, 
 def _orjson_differs(out: bytes) -> bool:
     return b"null" in out or b"0.0000" in out or b"1e-" in out.translate(_EXPONENT)
 
+
 _ORJSON_INDENT = orjson.OPT_INDENT_2
 _ORJSON_NEWLINE = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 
