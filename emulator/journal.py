@@ -8,6 +8,7 @@ derived from a key are stored as a digest of it, see :func:`context_id`).
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import hashlib
 import itertools
@@ -16,6 +17,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, Field
 
 CONTEXT_HEADER = "x-emulator-context"
@@ -94,10 +96,13 @@ def summarize(bodies: Iterable[dict[str, Any]], kind: str) -> ReplySummary:
 class Record:
     """What :meth:`Journal.record` keeps per call: plain slots, the :class:`Entry` model built on first read.
 
-    The handler sets ``reply`` when the call ends; once the entry is built, it sees that too.
+    Request and unary reply are kept as JSON bytes: an immutable snapshot, and one object to free when
+    the bounded journal drops the entry (a tree of dicts freed a thousand requests later costs the
+    handler of the day cache misses). The handler sets ``reply`` when the call ends; once the entry
+    is built, it sees that too.
     """
 
-    __slots__ = ("seq", "time", "context", "model", "method", "version", "request", "_reply", "_bodies", "_entry")
+    __slots__ = ("seq", "time", "context", "model", "method", "version", "_request", "_reply", "_bodies", "_entry")
 
     def __init__(
         self, seq: int, time: float, context: str, model: str, method: str, version: str, request: dict[str, Any]
@@ -105,17 +110,21 @@ class Record:
         self.seq, self.time, self.context, self.model, self.method, self.version = (
             seq, time, context, model, method, version,
         )  # fmt: skip
-        self.request = request
+        self._request = _snapshot(request)
         self._reply: ReplySummary | None = None
-        self._bodies: tuple[list[dict[str, Any]], str] | None = None
+        self._bodies: tuple[bytes | list[dict[str, Any]], str] | None = None
         self._entry: Entry | None = None
+
+    @property
+    def request(self) -> dict[str, Any]:
+        return _thaw(self._request)
 
     @property
     def reply(self) -> ReplySummary | None:
         if self._bodies is not None:
             bodies, kind = self._bodies
             self._bodies = None
-            self._reply = summarize(bodies, kind)
+            self._reply = summarize([orjson.loads(bodies)] if isinstance(bodies, bytes) else bodies, kind)
         return self._reply
 
     @reply.setter
@@ -124,12 +133,11 @@ class Record:
         if self._entry is not None:
             self._entry.reply = summary
 
-    def replied(self, bodies: list[dict[str, Any]], kind: str) -> None:
-        """Sets the reply to the summary of ``bodies``, made when first read: most entries never are."""
+    def replied(self, bodies: bytes | list[dict[str, Any]], kind: str) -> None:
+        """The reply: the chunks of a stream, or a unary body as sent; summarised when first read."""
+        self._reply, self._bodies = None, (bodies, kind)
         if self._entry is not None:
-            self.reply = summarize(bodies, kind)
-        else:
-            self._reply, self._bodies = None, (bodies, kind)
+            self._entry.reply = self.reply
 
     def entry(self) -> Entry:
         if self._entry is None:
@@ -140,6 +148,17 @@ class Record:
         return self._entry
 
 
+def _snapshot(body: dict[str, Any]) -> bytes | dict[str, Any]:
+    try:
+        return orjson.dumps(body)
+    except TypeError:  # integers beyond 64 bits in free-form values
+        return copy.deepcopy(body)
+
+
+def _thaw(snapshot: bytes | dict[str, Any]) -> dict[str, Any]:
+    return orjson.loads(snapshot) if isinstance(snapshot, bytes) else copy.deepcopy(snapshot)
+
+
 class Journal:
     def __init__(self, per_context: int = 1000, max_contexts: int = 1000) -> None:
         self.per_context = per_context
@@ -148,8 +167,8 @@ class Journal:
         self._seq = itertools.count(1)
 
     def record(self, context: str, model: str, method: str, version: str, request: dict[str, Any]) -> Record:
-        """Keeps one call; ``request`` is copied at its top level, as the Entry model copies it."""
-        entry = Record(next(self._seq), time.time(), context, model, method, version, dict(request))
+        """Keeps one call, with a snapshot of ``request``."""
+        entry = Record(next(self._seq), time.time(), context, model, method, version, request)
         entries = self._entries.get(context)
         if entries is None:
             entries = self._entries[context] = deque(maxlen=self.per_context)

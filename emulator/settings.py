@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     access_log: bool = Field(True, description="Log each request's method, path, status and time.")
     keepalive_timeout: float = Field(75.0, gt=0, description="Seconds an idle keep-alive connection is kept.")
     body_timeout: float = Field(60.0, gt=0, description="Seconds a client has to send a whole request body.")
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a request's headers, from their first byte."
+    )
     shutdown_timeout: float = Field(5.0, ge=0, description="Seconds in-flight calls get on shutdown.")
     control_remote: bool = Field(False, description="Serve the /_emulator/ control plane to non-loopback callers.")
     cassette: Path | None = Field(

@@ -26,7 +26,7 @@ from ..wire.errors import ApiError
 from ..wire.routes import Operation, Route
 from ..wire.signatures import Signer
 from . import faults
-from .responses import ARRAY_HEADERS, SSE_HEADERS, error_response, json_response
+from .responses import ARRAY_HEADERS, SSE_HEADERS, bytes_response, error_response, json_response
 
 log = logging.getLogger("emulator")
 
@@ -99,8 +99,9 @@ class Api:
             if fault is not None and fault.kind == "finish":
                 faults.finish_as(fault, reply.body)
             self.signer.sign_reply(reply.body, call.model)
-            entry.replied([reply.body], "reply")
-            return json_response(reply.body)
+            data = encode.unary(reply.body)
+            entry.replied(data, "reply")
+            return bytes_response(data)
         with self._tracked():
             return await self._stream(request, call, reply, as_array, entry, fault)
 

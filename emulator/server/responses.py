@@ -16,7 +16,12 @@ ARRAY_HEADERS = {**_HEADERS, "Content-Type": encode.JSON_TYPE}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(body=encode.unary(body), status=status, headers={**UNARY_HEADERS, **(headers or {})})
+    return bytes_response(encode.unary(body), status, headers)
+
+
+def bytes_response(data: bytes, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A unary body already encoded."""
+    return web.Response(body=data, status=status, headers={**UNARY_HEADERS, **headers} if headers else UNARY_HEADERS)
 
 
 def error_response(error: ApiError, *, as_array: bool = False) -> web.Response:

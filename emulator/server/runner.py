@@ -17,6 +17,7 @@ from ..backends.base import Backend
 from ..backends.router import Router
 from ..settings import Settings
 from .app import API_KEY, AccessLogger, QuietProtocolErrors, create_app
+from .protocol import DeadlineRunner
 
 log = logging.getLogger("emulator")
 
@@ -40,8 +41,9 @@ async def start_site(app: web.Application, settings: Settings) -> tuple[web.AppR
     server_log = logging.getLogger("aiohttp.server")
     if not any(isinstance(f, QuietProtocolErrors) for f in server_log.filters):
         server_log.addFilter(QuietProtocolErrors())
-    runner = web.AppRunner(
+    runner = DeadlineRunner(
         app,
+        header_timeout=settings.header_timeout,
         access_log_class=AccessLogger,
         handle_signals=False,
         handler_cancellation=True,

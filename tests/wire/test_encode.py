@@ -1,9 +1,11 @@
 """The fast paths of the wire layer are the slow paths' exact equals.
 
-``encode.pretty`` replaces ``json.dumps(obj, ensure_ascii=False, indent=2)`` (the standard library's
-pure-Python encoder) on every unary body, and ``tokens.count_text`` counts without the token regex
-where it can. Both are checked against the originals for random values: same text, same bytes,
-same count, and for values JSON cannot hold, the same exception.
+``encode.unary`` writes with orjson where its text is provably that of ``json.dumps(obj,
+ensure_ascii=False, indent=2)`` (the standard library's pure-Python encoder), with ``encode.pretty``
+where it is not (floats orjson spells otherwise, NaN, big integers, lone surrogates, non-string
+keys), and ``tokens.count_text`` counts without the token regex where it can. Both are checked
+against the originals for random values: same text, same bytes, same count, and for values JSON
+cannot hold, the same exception.
 """
 
 from __future__ import annotations
