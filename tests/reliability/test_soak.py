@@ -2,7 +2,7 @@
 in a subprocess, measuring that process alone (/proc/PID: VmRSS and open fds; asyncio tasks through
 a SIGUSR1 probe) after a warm-up and again after the traffic stops and settles.
 
-``GEMINI_SOAK_SECONDS`` (default 8) makes it longer.
+``GEMINI_SOAK_SECONDS`` (default 120, the CI run) makes it longer, or shorter for a quick look.
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ from reliability_support import (
     serving,
 )
 
-SOAK_SECONDS = float(os.environ.get("GEMINI_SOAK_SECONDS", "8"))
+SOAK_SECONDS = float(os.environ.get("GEMINI_SOAK_SECONDS", "120"))
 WARMUP_SECONDS = 1.5
 WORKERS = 4
 CONTEXTS = 8
 RSS_LIMIT_MIB = 30
+HEADER_TIMEOUT = 0.5
 FD_SLACK = 2
 STORY = json.dumps({"contents": [{"parts": [{"text": "tell me a long story about the sea and its ships " * 4}]}]})
 
@@ -48,7 +49,11 @@ STORY = json.dumps({"contents": [{"parts": [{"text": "tell me a long story about
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     cwd = tmp_path_factory.mktemp("soak-cwd")
-    env = {"GEMINI_EMULATOR_JOURNAL_PER_CONTEXT": "50", "GEMINI_EMULATOR_KEEPALIVE_TIMEOUT": "30"}
+    env = {
+        "GEMINI_EMULATOR_JOURNAL_PER_CONTEXT": "50",
+        "GEMINI_EMULATOR_KEEPALIVE_TIMEOUT": "30",
+        "GEMINI_EMULATOR_HEADER_TIMEOUT": str(HEADER_TIMEOUT),
+    }
     process = ServerProcess("--quiet", cwd=str(cwd), env=env)
     try:
         yield process
@@ -76,6 +81,7 @@ class Worker:
             (10, self.hang_up),
             (5, self.control_calls),
             (4, self.bad_body),
+            (1, self.slow_headers),
         ]
         self.weights = [w for w, _ in self.actions]
 
@@ -202,6 +208,18 @@ class Worker:
         status, payload = self.keep_alive("POST", GENERATE, body.decode("latin-1"), key)
         self.expect(400 <= status < 500 and b'"error"' in payload, f"bad body {status}")
 
+    def slow_headers(self, key: str) -> None:
+        """A client that never finishes its headers gets a 408 at the header deadline, and is closed."""
+        sock = socket.create_connection((self.host, self.port), timeout=15)
+        got = b""
+        try:
+            sock.sendall(f"POST {GENERATE} HTTP/1.1\r\nHost: x\r\nx-goog-api-key: {key}\r\nContent-".encode())
+            while data := sock.recv(65536):
+                got += data
+        finally:
+            sock.close()
+        self.expect(got.startswith(b"HTTP/1.1 408") and b"DEADLINE_EXCEEDED" in got, f"slow headers: {got[:60]!r}")
+
     def run(self, until: float) -> None:
         while time.monotonic() < until:
             _, action = self.rng.choices(self.actions, weights=self.weights)[0]
@@ -266,7 +284,9 @@ def test_soak_mixed_traffic_leaves_no_trace(server: ServerProcess, figures: Figu
         f"fds {base_fds} -> {end_fds}; tasks {base_tasks} -> {end_tasks} (settled in {settle_time:.1f} s)"
     )
     assert not failures, failures[:5]
-    assert all(counts[name] for name in ("unary", "stream", "fault", "hang_up", "control_calls")), counts
+    assert all(counts[name] for name in ("unary", "stream", "fault", "hang_up", "control_calls", "slow_headers")), (
+        counts
+    )
     assert abs(end_fds - base_fds) <= FD_SLACK, (base_fds, end_fds)
     assert end_tasks <= base_tasks, (base_tasks, end_tasks)
     assert growth_mib < RSS_LIMIT_MIB, (base_rss, end_rss)
