@@ -121,21 +121,18 @@ def callable_functions(body: dict[str, Any]) -> list[Declaration]:
 
 
 def _answers(content: dict[str, Any]) -> bool:
-    return (content.get("role") or "user") == "user" and any(
-        "functionResponse" in part for part in content.get("parts", ())
-    )
+    if (content.get("role") or "user") != "user":
+        return False
+    return any("functionResponse" in part for part in content.get("parts", ()))
 
 
 def progress(contents: list[dict[str, Any]]) -> Progress:
     """The prompt, the rounds answered since it and, if the request ends with answers, every result since it."""
-    anchor = next(
-        (
-            i
-            for i in range(len(contents) - 1, -1, -1)
-            if (contents[i].get("role") or "user") == "user" and not _answers(contents[i])
-        ),
-        -1,
-    )
+    anchor = -1
+    for i in range(len(contents) - 1, -1, -1):
+        if (contents[i].get("role") or "user") == "user" and not _answers(contents[i]):
+            anchor = i
+            break
     prompt = ""
     if anchor >= 0:
         texts = [p["text"] for p in contents[anchor].get("parts", ()) if "text" in p and not p.get("thought")]

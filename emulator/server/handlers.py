@@ -284,13 +284,13 @@ async def read_json(request: web.Request, limit: int, deadline: float = 60.0) ->
         raise errors.invalid_argument(
             "Invalid JSON payload received. The body does not decode as its Content-Encoding says."
         ) from None
-    if not data.strip():
-        return {}
     if _LONG_NUMBER not in data.translate(_DIGITS):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass  # the standard parser below accepts \ud800 escapes and NaN, and words the errors
+    if not data.strip():
+        return {}
     try:
         # Strict UTF-8 first: json.loads(bytes) would let UTF-8-encoded surrogates through.
         return json.loads(data.decode("utf-8"))
