@@ -31,6 +31,7 @@ from .responses import ARRAY_HEADERS, SSE_HEADERS, bytes_response, error_respons
 log = logging.getLogger("emulator")
 
 _DEFAULT_PAGE, _MAX_PAGE = 50, 1000
+STREAM_ERROR_PAUSE = 0.05
 _METHODS = {Operation(method.value): method for method in Method}
 
 
@@ -191,7 +192,10 @@ class Api:
         except ApiError as error:
             entry.reply = _error_summary(error, sent)
             envelope = error.envelope()
-            await response.write(array.element(envelope) if as_array else encode.stream_error(envelope))
+            if as_array:
+                await response.write(array.element(envelope))
+            else:
+                await _write_stream_error(response, envelope)
         except faults.Cut as cut:
             entry.reply = _error_summary(ApiError(0, f"fault:{cut.fault.kind}"), sent)
             await _close(reply.chunks)
@@ -225,7 +229,7 @@ class Api:
         """Shutdown cancelled a stream that was waiting: end it with the terminal error, as at a chunk."""
         if self.closing:
             with contextlib.suppress(Exception):
-                await response.write(encode.stream_error(errors.shutting_down().envelope()))
+                await _write_stream_error(response, errors.shutting_down().envelope())
 
     def _list_models(self, query: Any) -> dict[str, Any]:
         size = _page_size(query.get("pageSize"))
@@ -327,6 +331,16 @@ def _page_start(token: str | None) -> int:
         return int(base64.urlsafe_b64decode(token.encode()).decode())
     except (ValueError, UnicodeDecodeError):
         raise errors.invalid_argument("Invalid page token.") from None
+
+
+async def _write_stream_error(response: web.StreamResponse, envelope: dict[str, Any]) -> None:
+    """The bare error object that ends a started SSE stream, in a write of its own after a pause.
+
+    The JS SDK recognises it only when one network read holds it alone, and without the pause the
+    client's read would often take it together with the event before it.
+    """
+    await asyncio.sleep(STREAM_ERROR_PAUSE)
+    await response.write(encode.stream_error(envelope))
 
 
 async def _prepend(first: dict[str, Any] | None, rest: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:

@@ -192,7 +192,8 @@ def sse_event(obj: Any) -> bytes:
 def stream_error(envelope: dict[str, Any]) -> bytes:
     """An error after a stream started: a bare pretty-printed object, written alone, then the stream ends.
 
-    Both SDKs detect this form; a ``data:`` event carrying the error is missed by the JS SDK.
+    The form the real service writes. The Python SDK detects it in any case, the JS SDK only when one
+    network read holds it alone (so the server pauses before writing it).
     """
     return unary(envelope)
 

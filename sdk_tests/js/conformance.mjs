@@ -1,0 +1,153 @@
+// Drives the real @google/genai SDK against the emulator at GOOGLE_GEMINI_BASE_URL and prints one JSON
+// object: for every check, {ok, value} or {ok: false, error, name, status}. The assertions live in
+// sdk_tests/test_js_sdk.py; each check uses a key of its own (`<CONFORMANCE_KEY_PREFIX>-<check>`), so
+// that its calls can be read back from the emulator's journal.
+import { GoogleGenAI } from '@google/genai';
+
+const MODEL = 'gemini-2.5-flash';
+const PREFIX = process.env.CONFORMANCE_KEY_PREFIX ?? 'js';
+const client = (check, extra = {}) => new GoogleGenAI({ apiKey: `${PREFIX}-${check}`, ...extra });
+const fault = (spec) => ({ httpOptions: { headers: { 'x-emulator-fault': JSON.stringify(spec) } } });
+
+async function drain(stream) {
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+const WEATHER = {
+  functionDeclarations: [{
+    name: 'get_weather',
+    description: 'The weather in a city.',
+    parametersJsonSchema: {
+      type: 'object',
+      properties: { city: { type: 'string' }, days: { type: 'integer', minimum: 1, maximum: 7 } },
+      required: ['city', 'days'],
+    },
+  }],
+};
+
+const checks = {
+  async generate() {
+    const r = await client('generate').models.generateContent({ model: MODEL, contents: 'Hello there' });
+    return { text: r.text, usage: r.usageMetadata, finish: r.candidates[0].finishReason, id: r.responseId };
+  },
+  async generate_v1beta() {
+    const ai = client('generate_v1beta', { apiVersion: 'v1beta' });
+    return (await ai.models.generateContent({ model: MODEL, contents: 'Hello there' })).text;
+  },
+  async stream() {
+    const ai = client('stream');
+    const chunks = await drain(await ai.models.generateContentStream({ model: MODEL, contents: 'Tell me a story' }));
+    const unary = await ai.models.generateContent({ model: MODEL, contents: 'Tell me a story' });
+    return {
+      chunks: chunks.length,
+      text: chunks.map((c) => c.text ?? '').join(''),
+      unary: unary.text,
+      ids: [...new Set(chunks.map((c) => c.responseId))].length,
+      finishes: chunks.map((c) => c.candidates?.[0]?.finishReason ?? null),
+    };
+  },
+  async chat() {
+    const chat = client('chat').chats.create({ model: MODEL, config: { systemInstruction: 'Be brief.' } });
+    const first = await chat.sendMessage({ message: 'My name is Ada.' });
+    await drain(await chat.sendMessageStream({ message: 'What is my name?' }));
+    const third = await chat.sendMessage({ message: 'Thanks.' });
+    return {
+      first: first.text,
+      third: third.text,
+      roles: chat.getHistory().map((c) => c.role),
+      curated: chat.getHistory(true).length,
+    };
+  },
+  async count_tokens() {
+    const ai = client('count_tokens');
+    const contents = 'How many tokens are in this sentence, roughly?';
+    const counted = await ai.models.countTokens({ model: MODEL, contents });
+    const generated = await ai.models.generateContent({ model: MODEL, contents });
+    return { total: counted.totalTokens, prompt: generated.usageMetadata.promptTokenCount };
+  },
+  async embed() {
+    const r = await client('embed').models.embedContent({
+      model: 'gemini-embedding-001', contents: ['first', 'second'], config: { outputDimensionality: 16 },
+    });
+    return r.embeddings.map((e) => ({ size: e.values.length, norm: Math.hypot(...e.values) }));
+  },
+  async models() {
+    const ai = client('models');
+    const names = [];
+    const pager = await ai.models.list({ config: { pageSize: 2 } });
+    for await (const model of pager) names.push(model.name);
+    const one = await ai.models.get({ model: MODEL });
+    return { names, get: { name: one.name, displayName: one.displayName, inputTokenLimit: one.inputTokenLimit } };
+  },
+  async unknown_model() {
+    return (await client('unknown_model').models.generateContent({ model: 'gemini-nope', contents: 'x' })).text;
+  },
+  async bad_request() {
+    const contents = [{ role: 'user', parts: [{ text: 'hi' }] }, { role: 'robot', parts: [{ text: 'beep' }] }];
+    return (await client('bad_request').models.generateContent({ model: MODEL, contents })).text;
+  },
+  async quota_error() {
+    const config = fault({ kind: 'error', code: 429, retry_after: 7 });
+    return (await client('quota_error').models.generateContent({ model: MODEL, contents: 'x', config })).text;
+  },
+  async retries() {
+    const ai = client('retries', { httpOptions: { retryOptions: { attempts: 4, initialDelay: 0.05, maxDelay: 0.2 } } });
+    const config = fault({ kind: 'error', code: 503, times: 2 });
+    return (await ai.models.generateContent({ model: MODEL, contents: 'fail twice, then answer', config })).text;
+  },
+  async midstream() {
+    const got = [];
+    try {
+      const config = fault({ kind: 'midstream', after_chunks: 2, code: 503 });
+      const stream = await client('midstream').models.generateContentStream({ model: MODEL, contents: 'Tell me a story', config });
+      for await (const chunk of stream) got.push(chunk.text);
+    } catch (e) {
+      return { chunks: got.length, name: e.name, status: e.status, message: e.message };
+    }
+    return { chunks: got.length, name: null };
+  },
+  async blocked() {
+    const r = await client('blocked').models.generateContent({ model: MODEL, contents: 'x', config: fault({ kind: 'block' }) });
+    return { block: r.promptFeedback?.blockReason ?? null, text: r.text ?? null };
+  },
+  async function_calling() {
+    const ai = client('function_calling');
+    const contents = [{ role: 'user', parts: [{ text: 'What is the weather in Paris? Use get_weather.' }] }];
+    const config = { tools: [WEATHER] };
+    const first = await ai.models.generateContent({ model: MODEL, contents, config });
+    const calls = first.functionCalls ?? [];
+    contents.push(first.candidates[0].content);
+    contents.push({
+      role: 'user',
+      parts: calls.map((c) => ({ functionResponse: { name: c.name, id: c.id, response: { forecast: 'sunny' } } })),
+    });
+    const second = await ai.models.generateContent({ model: MODEL, contents, config });
+    return { calls, answer: second.text };
+  },
+  async structured() {
+    const config = {
+      responseMimeType: 'application/json',
+      responseJsonSchema: {
+        type: 'object',
+        properties: { name: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } },
+        required: ['name', 'tags'],
+      },
+    };
+    const r = await client('structured').models.generateContent({ model: MODEL, contents: 'A pet', config });
+    return JSON.parse(r.text);
+  },
+};
+
+const only = process.argv.slice(2);
+const results = {};
+for (const [name, check] of Object.entries(checks)) {
+  if (only.length && !only.includes(name)) continue;
+  try {
+    results[name] = { ok: true, value: await check() };
+  } catch (e) {
+    results[name] = { ok: false, error: String(e.message ?? e), name: e.name ?? null, status: e.status ?? null };
+  }
+}
+console.log(JSON.stringify(results));

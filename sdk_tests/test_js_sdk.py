@@ -1,0 +1,182 @@
+"""The conformance checks through the real JS SDK (@google/genai from the npm registry, not mocked).
+
+``js/conformance.mjs`` runs every check once against the suite's emulator and reports what the SDK
+returned or raised; the tests below hold it to the same expectations as the Python SDK, and read
+the emulator's journal to see what went over the wire. The first run installs the SDK with
+``npm ci`` into ``sdk_tests/js/node_modules``; without node and npm on the machine these tests skip.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.conformance("js_sdk")
+
+JS = Path(__file__).parent / "js"
+SDK = JS / "node_modules" / "@google" / "genai" / "package.json"
+
+
+def _install() -> None:
+    """``npm ci`` once per checkout, under a lock (pytest-xdist workers may arrive together)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are not installed; the JS SDK checks need them")
+    with open(JS / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if SDK.exists():
+            return
+        done = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=JS, capture_output=True, text=True, timeout=600
+        )
+        if done.returncode != 0 or not SDK.exists():
+            pytest.fail(f"npm ci failed in {JS}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+
+
+class Run:
+    """What one run of the checks reported, and the journal of each check's key."""
+
+    def __init__(self, url: str, prefix: str, results: dict[str, Any]) -> None:
+        self.url, self.prefix, self.results = url, prefix, results
+
+    def value(self, check: str) -> Any:
+        result = self.results[check]
+        assert result["ok"], result
+        return result["value"]
+
+    def error(self, check: str) -> dict[str, Any]:
+        result = self.results[check]
+        assert not result["ok"], result
+        return result
+
+    def journal(self, check: str) -> list[dict[str, Any]]:
+        request = urllib.request.Request(
+            f"{self.url}/_emulator/requests", headers={"x-goog-api-key": f"{self.prefix}-{check}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return list(json.load(response)["requests"])
+
+
+@pytest.fixture(scope="module")
+def run(emulator_url: str) -> Run:
+    _install()
+    prefix = f"js-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
+    env.update(GOOGLE_GEMINI_BASE_URL=emulator_url, CONFORMANCE_KEY_PREFIX=prefix)
+    done = subprocess.run(["node", "conformance.mjs"], cwd=JS, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return Run(emulator_url, prefix, json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_generate_content_with_consistent_usage(run: Run) -> None:
+    value = run.value("generate")
+    assert value["text"].startswith('You said: "Hello there".') and value["finish"] == "STOP"
+    usage = value["usage"]
+    assert usage["totalTokenCount"] == (
+        usage["promptTokenCount"] + usage["candidatesTokenCount"] + usage.get("thoughtsTokenCount", 0)
+    )
+    (entry,) = run.journal("generate")
+    assert entry["version"] == "v1" and entry["method"] == "generateContent"
+
+
+def test_v1beta_is_the_same_api(run: Run) -> None:
+    assert run.value("generate_v1beta") == run.value("generate")["text"]
+    (entry,) = run.journal("generate_v1beta")
+    assert entry["version"] == "v1beta"
+
+
+def test_stream_chunks_share_one_id_and_add_up_to_the_unary_text(run: Run) -> None:
+    value = run.value("stream")
+    assert value["chunks"] >= 2 and value["ids"] == 1
+    assert value["text"] == value["unary"]
+    assert value["finishes"][-1] == "STOP" and not any(value["finishes"][:-1])
+
+
+def test_chat_sends_its_history_with_every_message(run: Run) -> None:
+    value = run.value("chat")
+    assert value["first"].startswith('You said: "My name is Ada."')
+    assert value["third"].startswith('You said: "Thanks."')
+    # The streamed answer is kept as one model content per chunk, as the SDK does.
+    roles = value["roles"]
+    assert roles[:3] == ["user", "model", "user"] and roles[-2:] == ["user", "model"]
+    assert set(roles[3:-2]) == {"model"} and value["curated"] == len(roles)
+    sent = [entry["request"] for entry in run.journal("chat")]
+    assert [len(r["contents"]) for r in sent] == [1, 3, len(roles) - 1]
+    assert all(r["systemInstruction"]["parts"] == [{"text": "Be brief."}] for r in sent)
+    assert [e["method"] for e in run.journal("chat")] == ["generateContent", "streamGenerateContent", "generateContent"]
+
+
+def test_count_tokens_agrees_with_the_prompt_count(run: Run) -> None:
+    value = run.value("count_tokens")
+    assert value["total"] == value["prompt"] > 0
+
+
+def test_embeddings_are_unit_vectors_of_the_asked_size(run: Run) -> None:
+    value = run.value("embed")
+    assert [v["size"] for v in value] == [16, 16]
+    assert all(abs(v["norm"] - 1) < 1e-9 for v in value)
+    (entry,) = run.journal("embed")
+    assert entry["method"] == "batchEmbedContents"
+
+
+def test_models_list_pages_through_the_catalogue_and_get_finds_one(run: Run, emulator_url: str) -> None:
+    value = run.value("models")
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{emulator_url}/v1beta/models?pageSize=1000", headers={"x-goog-api-key": "k"})
+    ) as response:
+        catalogue = [m["name"] for m in json.load(response)["models"]]
+    assert value["names"] == catalogue
+    assert value["get"] == {"name": "models/gemini-2.5-flash", "displayName": "Gemini 2.5 Flash",
+                            "inputTokenLimit": 1048576}  # fmt: skip
+
+
+def test_errors_arrive_as_api_errors_with_the_real_status_and_body(run: Run) -> None:
+    unknown = run.error("unknown_model")
+    assert (unknown["name"], unknown["status"]) == ("ApiError", 404)
+    assert json.loads(unknown["error"])["error"]["status"] == "NOT_FOUND"
+    bad = run.error("bad_request")
+    assert (bad["name"], bad["status"]) == ("ApiError", 400)
+    assert json.loads(bad["error"])["error"]["message"] == "Please use a valid role: user, model."
+    quota = json.loads(run.error("quota_error")["error"])["error"]
+    assert quota["status"] == "RESOURCE_EXHAUSTED"
+    assert {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"} in quota["details"]
+
+
+def test_retry_options_retry_exactly_the_injected_failures(run: Run) -> None:
+    assert run.value("retries").startswith('You said: "fail twice, then answer"')
+    assert len(run.journal("retries")) == 3
+
+
+def test_a_mid_stream_failure_is_an_api_error_after_the_chunks_before_it(run: Run) -> None:
+    value = run.value("midstream")
+    assert value["chunks"] == 2
+    assert (value["name"], value["status"]) == ("ApiError", 503)
+    assert "The model is overloaded" in value["message"]
+
+
+def test_a_blocked_prompt_has_feedback_and_no_text(run: Run) -> None:
+    assert run.value("blocked") == {"block": "SAFETY", "text": None}
+
+
+def test_function_calling_round_trip(run: Run) -> None:
+    value = run.value("function_calling")
+    (call,) = value["calls"]
+    assert call["name"] == "get_weather" and isinstance(call["args"]["city"], str)
+    assert 1 <= call["args"]["days"] <= 7 and call["id"]
+    assert value["answer"] == 'Here is what the tools told me: get_weather returned {"forecast": "sunny"}.'
+    second = run.journal("function_calling")[-1]["request"]["contents"]
+    assert [c["role"] for c in second] == ["user", "model", "user"]
+    assert second[2]["parts"][0]["functionResponse"]["id"] == call["id"]
+
+
+def test_structured_output_matches_the_schema(run: Run) -> None:
+    value = run.value("structured")
+    assert isinstance(value["name"], str) and all(isinstance(t, str) for t in value["tags"])
