@@ -12,7 +12,11 @@ is the load-independent figure, requests/s the one the target in the issue is st
 Usage::
 
     python benchmarks/bench_server.py [--duration 5] [--concurrency 1,8,64]
-        [--client auto|wrk|python] [--lenient] [--check] [--profile DIR] [--distinct N]
+        [--client auto|wrk|python] [--lenient] [--check] [--profile DIR] [--distinct N] [--floor]
+
+``--floor`` adds a third server, the bare handler plus body parsing and strict validation with the
+emulator's own validator (no answer made, no journal, the fixed response): the part of the budget
+that any emulator validating as strictly must spend, whatever else it does.
 
 The load comes from ``wrk`` when it is on PATH (a small Lua script adds the POST body, headers and a
 count of non-200 answers), otherwise from Python worker processes speaking keep-alive HTTP/1.1 over
@@ -151,7 +155,7 @@ FIXED_RESPONSE: dict[str, Any] = {
 }
 FIXED_BODY = (json.dumps(FIXED_RESPONSE, ensure_ascii=False, indent=2) + "\n").encode()
 
-SERVER_KINDS = ("bare", "emulator", "emulator-lenient")
+SERVER_KINDS = ("bare", "bare+validate", "emulator", "emulator-lenient")
 
 # With --distinct N > 1: every wrk thread formats the N requests once, then cycles through them.
 WRK_LUA_CYCLE = """
@@ -219,11 +223,30 @@ async def bare_handle(request: Any) -> Any:
     return web.Response(body=FIXED_BODY, content_type="application/json")
 
 
-def build_bare_app() -> Any:
+def validating_handler() -> Any:
+    """The floor (``--floor``): the bare handler plus what no emulator can skip, parsing the body as
+    the emulator does and validating it strictly with the emulator's own validator; no answer is made."""
+    import orjson
+    from aiohttp import web
+
+    from emulator.backends.base import Method
+    from emulator.catalogue import Catalogue
+    from emulator.wire import validate
+
+    model = Catalogue.load().resolve("gemini-2.5-flash", "generateContent", "v1beta")
+
+    async def handle(request: Any) -> Any:
+        validate.parse_request(Method.GENERATE, orjson.loads(await request.read()), model)
+        return web.Response(body=FIXED_BODY, content_type="application/json")
+
+    return handle
+
+
+def build_bare_app(kind: str = "bare") -> Any:
     from aiohttp import web
 
     app = web.Application()
-    app.router.add_post(PATH, bare_handle)
+    app.router.add_post(PATH, validating_handler() if kind == "bare+validate" else bare_handle)
     return app
 
 
@@ -231,8 +254,8 @@ async def start_server(kind: str) -> tuple[Any, int]:
     """Starts the requested server on a free loopback port, access logging off for both."""
     from aiohttp import web
 
-    if kind == "bare":
-        runner = web.AppRunner(build_bare_app(), access_log=None, handle_signals=False)
+    if kind.startswith("bare"):
+        runner = web.AppRunner(build_bare_app(kind), access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, HOST, 0)
         await site.start()
@@ -417,7 +440,7 @@ class Result:
 def start_server_process(kind: str, profile_dir: Path | None) -> Server:
     """Spawns this script in ``--serve`` mode and waits for the port it bound."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEMINI_EMULATOR_")}
-    if profile_dir is not None and kind != "bare":
+    if profile_dir is not None and kind.startswith("emulator"):
         env["BENCH_PROFILE"] = str(profile_dir / f"{kind}.prof")
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve", kind],
@@ -584,11 +607,25 @@ def print_table(results: list[Result]) -> None:
 
 def pairs(results: list[Result]) -> list[tuple[int, Result, Result]]:
     """(concurrency, bare, emulator) for each concurrency measured."""
+    return pairs_of(results, "emulator")
+
+
+def pairs_of(results: list[Result], prefix: str) -> list[tuple[int, Result, Result]]:
+    """(concurrency, bare, other) for each concurrency measured, ``other`` the server named ``prefix...``."""
     out = []
     for bare in (r for r in results if r.kind == "bare"):
-        emu = next(r for r in results if r.kind != "bare" and r.concurrency == bare.concurrency)
-        out.append((bare.concurrency, bare, emu))
+        other = next(r for r in results if r.kind.startswith(prefix) and r.concurrency == bare.concurrency)
+        out.append((bare.concurrency, bare, other))
     return out
+
+
+def floor(results: list[Result]) -> None:
+    """What parsing and strict validation alone leave of the bare handler's requests/s."""
+    for conc, bare, validating in pairs_of(results, "bare+validate"):
+        print(
+            f"floor at concurrency {conc}: {validating.rps / bare.rps:.2f} of bare req/s for parse + strict "
+            f"validation alone ({validating.cpu_us_per_request - bare.cpu_us_per_request:.0f} us CPU/req more)"
+        )
 
 
 def verdict(results: list[Result]) -> bool | None:
@@ -614,6 +651,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--client-procs", type=int, default=2, help="python client worker processes (default 2)")
     parser.add_argument("--lenient", action="store_true", help="emulator with lenient validation")
     parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also serve 'bare+validate': the bare handler plus body parsing and strict validation, no answer",
+    )
     parser.add_argument("--profile", type=Path, help="cProfile the emulator process; writes DIR/<kind>.prof")
     parser.add_argument(
         "--distinct",
@@ -638,7 +680,7 @@ def main(argv: list[str]) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
             distinct = max(1, args.distinct)
             lua = write_lua(Path(tmp), distinct)
-            for kind in ("bare", emulator_kind):
+            for kind in ("bare", *(["bare+validate"] if args.floor else []), emulator_kind):
                 servers.append(start_server_process(kind, args.profile))
             print(
                 f"client: {client}; duration {args.duration:g}s per run; cores: {os.cpu_count()}; "
@@ -672,6 +714,7 @@ def main(argv: list[str]) -> int:
     finally:
         stop_servers(servers)
     print_table(results)
+    floor(results)
     ok = verdict(results)
     if args.profile:
         print(

@@ -56,6 +56,10 @@ class Router:
             self._contexts.move_to_end(context)
         return state
 
+    def static_backend(self, context: str, model_id: str) -> Backend:
+        """The backend the static routes give ``context`` for a model, made on first use."""
+        return self._static(self._state(context), model_id)
+
     def _static(self, state: _ContextBackends, model_id: str) -> Backend:
         for index, route in enumerate(self.routes):
             if route.matches(model_id):
@@ -107,4 +111,4 @@ class _Static:
         self.router, self.context = router, context
 
     async def answer(self, call: Call) -> Reply | StreamReply:
-        return await self.router._static(self.router._state(self.context), call.model.model_id).answer(call)
+        return await self.router.static_backend(self.context, call.model.model_id).answer(call)
