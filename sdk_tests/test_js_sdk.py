@@ -177,6 +177,17 @@ def test_function_calling_round_trip(run: Run) -> None:
     assert second[2]["parts"][0]["functionResponse"]["id"] == call["id"]
 
 
+def test_connection_faults_fail_the_call_not_the_server(run: Run) -> None:
+    value = run.value("connection_faults")
+    for kind in ("reset", "empty", "garbage", "malformed"):
+        for where in (kind, f"{kind} in stream"):
+            assert value[where]["raised"] and value[where]["name"] in ("TypeError", "SyntaxError"), (where, value)
+    assert value["stall"]["name"] == "AbortError" and value["stall"]["seconds"] < 10
+    # A truncated stream ends without an error and without a finish reason: the client must notice.
+    assert value["truncate"] == {"chunks": 2, "finishes": [None, None]}
+    assert value["after"].startswith('You said: "still serving"')
+
+
 def test_structured_output_matches_the_schema(run: Run) -> None:
     value = run.value("structured")
     assert isinstance(value["name"], str) and all(isinstance(t, str) for t in value["tags"])

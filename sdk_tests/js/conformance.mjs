@@ -126,6 +126,37 @@ const checks = {
     const second = await ai.models.generateContent({ model: MODEL, contents, config });
     return { calls, answer: second.text };
   },
+  async connection_faults() {
+    // What the SDK raises for each connection-level fault, unary and after one streamed chunk.
+    const ai = client('connection_faults');
+    const outcome = async (call) => {
+      try {
+        await call();
+        return { raised: false };
+      } catch (e) {
+        return { raised: true, name: e.name ?? null, status: e.status ?? null };
+      }
+    };
+    const found = {};
+    for (const kind of ['reset', 'empty', 'garbage', 'malformed']) {
+      found[kind] = await outcome(() => ai.models.generateContent({ model: MODEL, contents: 'x', config: fault({ kind }) }));
+      found[`${kind} in stream`] = await outcome(async () => drain(await ai.models.generateContentStream({
+        model: MODEL, contents: 'a story', config: fault({ kind, after_chunks: 1 }),
+      })));
+    }
+    const started = Date.now();
+    found.stall = await outcome(async () => drain(await ai.models.generateContentStream({
+      model: MODEL, contents: 'a story',
+      config: { httpOptions: { ...fault({ kind: 'stall', after_chunks: 1, stall_seconds: 30 }).httpOptions, timeout: 1500 } },
+    })));
+    found.stall.seconds = (Date.now() - started) / 1000;
+    const truncated = await drain(await ai.models.generateContentStream({
+      model: MODEL, contents: 'a story', config: fault({ kind: 'truncate', after_chunks: 2 }),
+    }));
+    found.truncate = { chunks: truncated.length, finishes: truncated.map((c) => c.candidates?.[0]?.finishReason ?? null) };
+    found.after = (await ai.models.generateContent({ model: MODEL, contents: 'still serving' })).text;
+    return found;
+  },
   async structured() {
     const config = {
       responseMimeType: 'application/json',
