@@ -26,27 +26,24 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib
 import json
 import math
 import random
 import re
 import string
-import sys
 import uuid
 from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["value_for_schema"]
+from .regex_strings import PatternWriter, Unsupported
 
-_sre: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
+__all__ = ["value_for_schema"]
 
 _SOFT_REFS, _SOFT_DEPTH, _HARD = 2, 8, 48
 _TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 _LOWER = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
 _UPPER = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
-_PRINTABLE = string.ascii_letters + string.digits + string.punctuation + " "
 _STOP = frozenset(
     {
         "the",
@@ -290,10 +287,6 @@ def _fit(text: str, lo: int, hi: int | None, joiner: str = " ") -> str:
     return text
 
 
-class _Unsupported(Exception):
-    """A regex construct the pattern generator does not produce."""
-
-
 class _Gen:
     """One generation: the seeded random stream, the root (for $ref) and the dialect."""
 
@@ -307,7 +300,7 @@ class _Gen:
         self.root, self.google, self.hint = root, google, hint.lower()
         self.words = list(dict.fromkeys(w for w in re.findall(r"[a-z]{3,}", self.hint) if w not in _STOP))
         self.plain = False  # set while retrying for uniqueness: skip the small word tables
-        self.classes: dict[int, str] = {}
+        self.patterns = PatternWriter(self.rng)
 
     # -- schema plumbing ------------------------------------------------------------------------
 
@@ -616,10 +609,8 @@ class _Gen:
     def from_pattern(self, pattern: str, node: dict[str, Any], lo: int) -> str | None:
         """Random repeat counts, then every open repeat stretched by about ``minLength``: reliable for
         a single open-ended repeat under length bounds, best effort for several."""
-        self.classes.clear()  # keyed by id() of parse-tree nodes, valid for one tree only
-        try:
-            tree = _sre.parse(pattern)
-        except (re.error, RecursionError, OverflowError):
+        tree = self.patterns.parse(pattern)
+        if tree is None:
             return None
         tries = [
             (3, False),
@@ -631,41 +622,12 @@ class _Gen:
         ]
         for spread, stretch in tries:
             try:
-                text = self.emit(tree, spread, stretch)
-            except _Unsupported:
+                text = self.patterns.emit(tree, spread, stretch)
+            except Unsupported:
                 return None
             if self.matches(text, node):
                 return text
         return None
-
-    def emit(self, items: Any, spread: int, stretch: bool) -> str:
-        out: list[str] = []
-        for op, arg in items:
-            kind = str(op)
-            if kind == "LITERAL":
-                out.append(chr(arg))
-            elif kind in ("IN", "ANY", "NOT_LITERAL"):
-                out.append(self.pick_char(op, arg))
-            elif kind in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-                least, most, sub = arg
-                top = min(most, least + spread)
-                count = top if stretch else self.rng.randint(least, top)
-                out.extend(self.emit(sub, spread, stretch) for _ in range(count))
-            elif kind in ("SUBPATTERN", "ATOMIC_GROUP"):
-                out.append(self.emit(arg[-1] if kind == "SUBPATTERN" else arg, spread, stretch))
-            elif kind == "BRANCH":
-                out.append(self.emit(self.rng.choice(arg[1]), spread, stretch))
-            elif kind != "AT":
-                raise _Unsupported(kind)
-        return "".join(out)
-
-    def pick_char(self, op: Any, arg: Any) -> str:
-        key = id(arg) if str(op) == "IN" else hash((str(op), arg))
-        if key not in self.classes:
-            self.classes[key] = "".join(c for c in _PRINTABLE if _in_class(c, str(op), arg))
-        if not self.classes[key]:
-            raise _Unsupported("empty character class")
-        return self.rng.choice(self.classes[key])
 
     # -- containers -----------------------------------------------------------------------------
 
@@ -730,28 +692,3 @@ class _Gen:
             sub = props[key] if key in props else extra if isinstance(extra, dict) else {}
             out[key] = self.value(sub, depth + 1, refs, key)
         return out
-
-
-def _in_class(char: str, op: str, arg: Any) -> bool:
-    """Whether ``char`` matches one parsed regex atom (a class, ``.`` or a negated literal)."""
-    if op == "ANY":
-        return char != "\n"
-    if op == "NOT_LITERAL":
-        return char != chr(arg)
-    hit, negate = False, False
-    for kind, val in arg:
-        kind = str(kind)
-        if kind == "NEGATE":
-            negate = True
-        elif kind == "LITERAL":
-            hit |= char == chr(val)
-        elif kind == "RANGE":
-            hit |= val[0] <= ord(char) <= val[1]
-        elif kind == "CATEGORY":
-            cat = str(val).replace("CATEGORY_", "")
-            test = {"DIGIT": char.isdigit(), "SPACE": char.isspace(), "WORD": char.isalnum() or char == "_"}
-            base = cat.replace("NOT_", "")
-            hit |= test.get(base, False) != cat.startswith("NOT_")
-        else:
-            raise _Unsupported(kind)
-    return hit != negate
