@@ -614,8 +614,9 @@ def pairs_of(results: list[Result], prefix: str) -> list[tuple[int, Result, Resu
     """(concurrency, bare, other) for each concurrency measured, ``other`` the server named ``prefix...``."""
     out = []
     for bare in (r for r in results if r.kind == "bare"):
-        other = next(r for r in results if r.kind.startswith(prefix) and r.concurrency == bare.concurrency)
-        out.append((bare.concurrency, bare, other))
+        other = next((r for r in results if r.kind.startswith(prefix) and r.concurrency == bare.concurrency), None)
+        if other is not None:
+            out.append((bare.concurrency, bare, other))
     return out
 
 
