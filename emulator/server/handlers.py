@@ -288,6 +288,15 @@ async def read_json(request: web.Request, limit: int, deadline: float = 60.0) ->
         raise errors.invalid_argument(
             "Invalid JSON payload received. The body does not decode as its Content-Encoding says."
         ) from None
+    return parse_json(data)
+
+
+def parse_json(data: bytes) -> Any:
+    """A request body as JSON: what ``json.loads`` of its strict UTF-8 makes of it, faster.
+
+    An empty body is an empty message, as for the real front end; what is not JSON gets the front
+    end's 400 with the place it broke.
+    """
     if _LONG_NUMBER not in data.translate(_DIGITS):
         try:
             return orjson.loads(data)
