@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import urllib.request
@@ -191,3 +192,16 @@ def test_connection_faults_fail_the_call_not_the_server(run: Run) -> None:
 def test_structured_output_matches_the_schema(run: Run) -> None:
     value = run.value("structured")
     assert isinstance(value["name"], str) and all(isinstance(t, str) for t in value["tags"])
+
+
+def test_the_readme_javascript_example_runs(emulator_url: str) -> None:
+    _install()
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"```js\n(.*?)```", readme, flags=re.S)
+    env = {k: v for k, v in os.environ.items() if k != "GOOGLE_API_KEY"}
+    env.update(GOOGLE_GEMINI_BASE_URL=emulator_url, GEMINI_API_KEY="readme-key")
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", example], cwd=JS, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith('You said: "Why is the sky blue?".')

@@ -1,4 +1,5 @@
-"""Every example in the README runs, and CI runs exactly the README's test command."""
+"""Every example in the README runs (the JavaScript one in sdk_tests/test_js_sdk.py, beside the JS SDK), and CI
+runs exactly the README's test command."""
 
 from __future__ import annotations
 
