@@ -115,6 +115,25 @@ def test_chat_sends_its_history_with_every_message(run: Run) -> None:
     assert [e["method"] for e in run.journal("chat")] == ["generateContent", "streamGenerateContent", "generateContent"]
 
 
+def test_chat_history_after_failed_turns(run: Run) -> None:
+    value = run.value("chat_after_failures")
+    kept = [["user", 1], ["model", 1]]
+    # An HTTP error or a mid-stream error records nothing.
+    assert value["error"] == {"status": 503, "history": kept}
+    assert value["midstream"] == {"status": 503, "history": kept}
+    # A blocked prompt, and a stream that ends without a finish reason, are kept with an empty model
+    # turn in the comprehensive history and left out of the curated one.
+    assert value["blocked"] == {"history": [*kept, ["user", 1], ["model", 0]], "curated": 2}
+    assert value["truncated"] == {
+        "history": [*kept, ["user", 1], ["model", 0], ["user", 1], ["model", 0]],
+        "curated": 2,
+    }
+    assert value["next"].startswith('You said: "six"')
+    # What went out: the curated history and the new message, each time.
+    sent = [len(entry["request"]["contents"]) for entry in run.journal("chat_after_failures")]
+    assert sent == [1, 3, 3, 3, 3, 3]
+
+
 def test_count_tokens_agrees_with_the_prompt_count(run: Run) -> None:
     value = run.value("count_tokens")
     assert value["total"] == value["prompt"] > 0

@@ -60,6 +60,29 @@ const checks = {
       curated: chat.getHistory(true).length,
     };
   },
+  async chat_after_failures() {
+    // What a JS chat keeps after each way a turn can fail, and what it sends next.
+    const chat = client('chat_after_failures').chats.create({ model: MODEL });
+    const shape = () => chat.getHistory().map((c) => [c.role, (c.parts ?? []).length]);
+    const found = {};
+    await chat.sendMessage({ message: 'one' });
+    try {
+      await chat.sendMessage({ message: 'two', config: fault({ kind: 'error', code: 503 }) });
+    } catch (e) {
+      found.error = { status: e.status, history: shape() };
+    }
+    try {
+      await drain(await chat.sendMessageStream({ message: 'three', config: fault({ kind: 'midstream', after_chunks: 2 }) }));
+    } catch (e) {
+      found.midstream = { status: e.status, history: shape() };
+    }
+    await chat.sendMessage({ message: 'four', config: fault({ kind: 'block' }) });
+    found.blocked = { history: shape(), curated: chat.getHistory(true).length };
+    await drain(await chat.sendMessageStream({ message: 'five', config: fault({ kind: 'truncate', after_chunks: 2 }) }));
+    found.truncated = { history: shape(), curated: chat.getHistory(true).length };
+    found.next = (await chat.sendMessage({ message: 'six' })).text;
+    return found;
+  },
   async count_tokens() {
     const ai = client('count_tokens');
     const contents = 'How many tokens are in this sentence, roughly?';
