@@ -1,7 +1,8 @@
 """Request bodies are read by orjson where it agrees with the standard library, by ``json`` elsewhere.
 
-``handlers.parse_json`` must be exactly what the server did before it had the fast path (strict
-UTF-8, then ``json.loads``): the same value, or the same 400 with the same text, for any bytes.
+``handlers.parse_json`` must be exactly ``handlers.standard_json`` (strict UTF-8, then ``json.loads``,
+what the server did before it had the fast path): the same value, or the same 400 with the same
+text, for any bytes.
 """
 
 from __future__ import annotations
@@ -13,28 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.server.handlers import parse_json
-from emulator.wire import errors, validate
+from emulator.server.handlers import standard_json as reference
 from emulator.wire.errors import ApiError
-
-
-def reference(data: bytes) -> Any:
-    """The body parser before orjson: blank is ``{}``, else strict UTF-8 then ``json.loads``."""
-    if not data.strip():
-        return {}
-    try:
-        return json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise errors.invalid_argument("Invalid JSON payload received. Invalid UTF-8 in the request body.") from None
-    except json.JSONDecodeError as exc:
-        excerpt = exc.doc[max(0, exc.pos - 20) : exc.pos + 20].replace("\n", " ")
-        raise errors.invalid_argument(
-            f"Invalid JSON payload received. {exc.msg} at line {exc.lineno} column {exc.colno}.\n{excerpt}\n"
-            f"{' ' * min(exc.pos, 20)}^"
-        ) from None
-    except RecursionError:
-        raise errors.invalid_argument(validate.MSG_TOO_DEEP) from None
-    except ValueError as exc:
-        raise errors.invalid_argument(f"Invalid JSON payload received. {exc}") from None
 
 
 def outcome(parse: Any, data: bytes) -> Any:
