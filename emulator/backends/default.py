@@ -44,8 +44,8 @@ def last_user_text(contents: list[dict[str, Any]]) -> str:
 
 
 def _pick(seed: bytes, count: int) -> list[str]:
-    """``count`` distinct sentences in an order drawn from ``seed``: what ``Random(seed).sample`` would
-    do, without seeding a Mersenne Twister (624 words of state) for three choices."""
+    """``count`` distinct sentences in an order drawn from ``seed``'s bytes: a Mersenne Twister seeded
+    per request (624 words of state) cost more than the rest of the answer."""
     pool = list(_SENTENCES)
     return [pool.pop(seed[i] % len(pool)) for i in range(count)]
 
