@@ -13,12 +13,14 @@ import fnmatch
 import hashlib
 import itertools
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, Field
+
+from .contexts import PerContext
 
 CONTEXT_HEADER = "x-emulator-context"
 DEFAULT_CONTEXT = "default"
@@ -161,22 +163,13 @@ def _thaw(snapshot: bytes | dict[str, Any]) -> dict[str, Any]:
 
 class Journal:
     def __init__(self, per_context: int = 1000, max_contexts: int = 1000) -> None:
-        self.per_context = per_context
-        self.max_contexts = max_contexts
-        self._entries: OrderedDict[str, deque[Record]] = OrderedDict()
+        self._entries: PerContext[deque[Record]] = PerContext(lambda: deque(maxlen=per_context), max_contexts)
         self._seq = itertools.count(1)
 
     def record(self, context: str, model: str, method: str, version: str, request: dict[str, Any]) -> Record:
         """Keeps one call, with a snapshot of ``request``."""
         entry = Record(next(self._seq), time.time(), context, model, method, version, request)
-        entries = self._entries.get(context)
-        if entries is None:
-            entries = self._entries[context] = deque(maxlen=self.per_context)
-            while len(self._entries) > self.max_contexts:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(context)
-        entries.append(entry)
+        self._entries.state(context).append(entry)
         return entry
 
     def entries(self, context: str | None = None, model: str | None = None, method: str | None = None) -> list[Entry]:

@@ -9,10 +9,10 @@ does not answer falls back to the static routes of the same context.
 from __future__ import annotations
 
 import fnmatch
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..contexts import PerContext
 from .base import Backend, Call, Reply, StreamReply
 
 _OVERRIDE = -1  # key of a context's override among its made backends
@@ -43,18 +43,10 @@ class Router:
     def __init__(self, default: Backend, routes: list[Route] | None = None, max_contexts: int = 1000) -> None:
         self.default = default
         self.routes = list(routes or [])
-        self.max_contexts = max_contexts
-        self._contexts: OrderedDict[str, _ContextBackends] = OrderedDict()
+        self._contexts = PerContext(_ContextBackends, max_contexts)
 
     def _state(self, context: str) -> _ContextBackends:
-        state = self._contexts.get(context)
-        if state is None:
-            state = self._contexts[context] = _ContextBackends()
-            while len(self._contexts) > self.max_contexts:
-                self._contexts.popitem(last=False)
-        else:
-            self._contexts.move_to_end(context)
-        return state
+        return self._contexts.state(context)
 
     def static_backend(self, context: str, model_id: str) -> Backend:
         """The backend the static routes give ``context`` for a model, made on first use."""

@@ -12,12 +12,13 @@ from __future__ import annotations
 import fnmatch
 import random
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
 
+from ..contexts import PerContext
 from ..wire import errors
 from ..wire.faultspec import (
     BEFORE_KINDS,
@@ -71,17 +72,10 @@ class Faults:
     """Per-context fault lists and attempt counters, bounded like every per-context state."""
 
     def __init__(self, max_contexts: int = 1000) -> None:
-        self.max_contexts = max_contexts
-        self._contexts: OrderedDict[str, _ContextFaults] = OrderedDict()
+        self._contexts = PerContext(_ContextFaults, max_contexts)
 
     def _state(self, context: str) -> _ContextFaults:
-        state = self._contexts.get(context)
-        if state is None:
-            state = self._contexts[context] = _ContextFaults()
-            while len(self._contexts) > self.max_contexts:
-                self._contexts.popitem(last=False)
-        self._contexts.move_to_end(context)
-        return state
+        return self._contexts.state(context)
 
     def set(self, context: str, faults: list[Fault]) -> None:
         state = self._state(context)
