@@ -62,6 +62,13 @@ def serve(
     control_remote: Annotated[
         bool, typer.Option("--control-remote", help="Serve /_emulator/ to non-loopback callers too.")
     ] = False,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="A Host name /_emulator/ answers besides loopback names (repeatable; '*' for any)."),
+    ] = None,
+    control_token: Annotated[
+        str | None, typer.Option(help="Require this token (x-emulator-token header) on /_emulator/ calls.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No access log.")] = False,
 ) -> None:
     """Serve the Gemini API on HOST:PORT and print the two lines that point the SDKs at it."""
@@ -70,6 +77,7 @@ def serve(
         "backends": backend, "scenario": scenario, "callable_path": callable_path, "cassette": record or cassette,
         "record_mode": record_mode or ("new_episodes" if record else None), "upstream": upstream,
         "replay_timing": replay_timing, "after_last": after_last, "match_ignore": match_ignore,
+        "allowed_hosts": allowed_host, "control_token": control_token,
     }  # fmt: skip
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None and v != []}
     flags = (

@@ -1,7 +1,9 @@
 """What each context asked and what it got back, kept for tests to assert on.
 
-Bounded twice over: at most ``per_context`` entries per context and ``max_contexts`` contexts, the
-least recently used context dropped first, so a long-lived shared server cannot grow without end.
+Bounded in count and in bytes: at most ``per_context`` entries and ``context_bytes`` bytes of
+requests and replies per context (the oldest entries go first, the newest always stays), at most
+``max_contexts`` contexts and ``total_bytes`` in all (the least recently used context gives way), so
+neither many contexts nor a few huge requests make a long-lived shared server grow without end.
 Entries hold the canonical request body and a summary of the reply; never an API key (contexts
 derived from a key are stored as a digest of it, see :func:`context_id`).
 """
@@ -30,6 +32,8 @@ def context_id(headers: Mapping[str, str], key: str | None) -> str:
     """The caller's context: the explicit header, else a digest of the API key, else the default."""
     explicit = headers.get(CONTEXT_HEADER)
     if explicit:
+        if not explicit.isascii():  # bytes that are not UTF-8 arrive as lone surrogates
+            explicit = explicit.encode("utf-8", "backslashreplace").decode("utf-8")
         return explicit[:200]
     if key:
         return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -104,7 +108,10 @@ class Record:
     is built, it sees that too.
     """
 
-    __slots__ = ("seq", "time", "context", "model", "method", "version", "_request", "_reply", "_bodies", "_entry")
+    __slots__ = (
+        "seq", "time", "context", "model", "method", "version", "size", "pool", "_request", "_reply", "_bodies",
+        "_entry",
+    )  # fmt: skip
 
     def __init__(
         self, seq: int, time: float, context: str, model: str, method: str, version: str, request: dict[str, Any]
@@ -113,6 +120,9 @@ class Record:
             seq, time, context, model, method, version,
         )  # fmt: skip
         self._request = _snapshot(request)
+        self.size = len(self._request) if isinstance(self._request, bytes) else 0
+        self.pool: _Pool | None = None
+        """The pool holding this entry, told of the reply's size; None once the entry is dropped."""
         self._reply: ReplySummary | None = None
         self._bodies: tuple[bytes | list[dict[str, Any]], str] | None = None
         self._entry: Entry | None = None
@@ -135,19 +145,32 @@ class Record:
         if self._entry is not None:
             self._entry.reply = summary
 
-    def replied(self, bodies: bytes | list[dict[str, Any]], kind: str) -> None:
-        """The reply: the chunks of a stream, or a unary body as sent; summarised when first read."""
+    def replied(self, bodies: bytes | list[dict[str, Any]], kind: str, size: int = 0) -> None:
+        """The reply: the chunks of a stream (``size`` bytes as sent), or a unary body as sent; summarised
+        when first read."""
         self._reply, self._bodies = None, (bodies, kind)
+        grown = len(bodies) if isinstance(bodies, bytes) else size
+        self.size += grown
+        if self.pool is not None:
+            self.pool.grow(grown)
         if self._entry is not None:
             self._entry.reply = self.reply
 
     def entry(self) -> Entry:
-        if self._entry is None:
-            self._entry = Entry(
-                seq=self.seq, time=self.time, context=self.context, model=self.model, method=self.method,
-                version=self.version, request=self.request, reply=self.reply,
-            )  # fmt: skip
-        return self._entry
+        """The entry as a model; kept for the next read unless large (the tree of a large request
+        would hold several times the bytes the journal counts for it)."""
+        if self._entry is not None:
+            return self._entry
+        entry = Entry(
+            seq=self.seq, time=self.time, context=self.context, model=self.model, method=self.method,
+            version=self.version, request=self.request, reply=self.reply,
+        )  # fmt: skip
+        if self.size <= _KEEP_BUILT:
+            self._entry = entry
+        return entry
+
+
+_KEEP_BUILT = 64 * 1024
 
 
 def _snapshot(body: dict[str, Any]) -> bytes | dict[str, Any]:
@@ -161,31 +184,79 @@ def _thaw(snapshot: bytes | dict[str, Any]) -> dict[str, Any]:
     return orjson.loads(snapshot) if isinstance(snapshot, bytes) else copy.deepcopy(snapshot)
 
 
+MiB = 1024 * 1024
+
+
+class _Pool(deque[Record]):
+    """One context's entries and their bytes, which the journal's total follows."""
+
+    def __init__(self, journal: Journal, limit: int) -> None:
+        super().__init__()
+        self.journal, self.limit, self.bytes = journal, limit, 0
+
+    def grow(self, size: int) -> None:
+        self.bytes += size
+        self.journal.bytes += size
+
+    def add(self, entry: Record) -> None:
+        if len(self) >= self.limit:
+            self.drop()
+        entry.pool = self
+        self.append(entry)
+        self.grow(entry.size)
+
+    def drop(self) -> None:
+        entry = self.popleft()
+        entry.pool = None
+        self.grow(-entry.size)
+
+
 class Journal:
-    def __init__(self, per_context: int = 1000, max_contexts: int = 1000) -> None:
-        self._entries: PerContext[deque[Record]] = PerContext(lambda: deque(maxlen=per_context), max_contexts)
+    def __init__(
+        self,
+        per_context: int = 1000,
+        max_contexts: int = 1000,
+        context_bytes: int = 16 * MiB,
+        total_bytes: int = 64 * MiB,
+    ) -> None:
+        self._entries: PerContext[_Pool] = PerContext(lambda: _Pool(self, per_context), max_contexts, self._forget)
         self._seq = itertools.count(1)
+        self.context_bytes, self.total_bytes = context_bytes, total_bytes
+        self.bytes = 0
+        """Bytes of every entry held (request snapshots and replies as sent)."""
 
     def record(self, context: str, model: str, method: str, version: str, request: dict[str, Any]) -> Record:
-        """Keeps one call, with a snapshot of ``request``."""
+        """Keeps one call, with a snapshot of ``request``; older entries make room for it."""
         entry = Record(next(self._seq), time.time(), context, model, method, version, request)
-        self._entries.state(context).append(entry)
+        pool = self._entries.state(context)
+        pool.add(entry)
+        while pool.bytes > self.context_bytes and len(pool) > 1:
+            pool.drop()
+        for name in list(self._entries):  # least recently used first
+            if self.bytes <= self.total_bytes or name == context:
+                break
+            self._entries.forget(name)
         return entry
 
-    def entries(self, context: str | None = None, model: str | None = None, method: str | None = None) -> list[Entry]:
-        """Entries in arrival order; ``None`` filters match everything."""
+    def _forget(self, pool: _Pool) -> None:
+        while pool:
+            pool.drop()
+
+    def records(self, context: str | None = None, model: str | None = None, method: str | None = None) -> list[Record]:
+        """What :meth:`entries` gives, before the entries are built."""
         pools = [self._entries.get(context, ())] if context is not None else list(self._entries.values())
         found = [e for pool in pools for e in pool]
         if context is None:
             found.sort(key=lambda e: e.seq)
         return [
-            e.entry()
+            e
             for e in found
             if (model is None or fnmatch.fnmatchcase(e.model, model)) and (method is None or e.method == method)
         ]
 
+    def entries(self, context: str | None = None, model: str | None = None, method: str | None = None) -> list[Entry]:
+        """Entries in arrival order; ``None`` filters match everything."""
+        return [e.entry() for e in self.records(context, model, method)]
+
     def clear(self, context: str | None = None) -> None:
-        if context is None:
-            self._entries.clear()
-        else:
-            self._entries.pop(context, None)
+        self._entries.forget(context)

@@ -100,9 +100,10 @@ class GeminiContext:
         self.key = key
 
     def _control(self, method: str, name: str, body: bytes | None = None) -> Any:
-        request = urllib.request.Request(
-            f"{self.url}/_emulator/{name}", data=body, method=method, headers={"x-goog-api-key": self.key}
-        )
+        headers = {"x-goog-api-key": self.key, "content-type": "application/json"}
+        if body is not None and not body.lstrip().startswith((b"{", b"[")):
+            headers["content-type"] = "application/yaml"
+        request = urllib.request.Request(f"{self.url}/_emulator/{name}", data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return json.load(response)

@@ -58,8 +58,25 @@ class Settings(BaseSettings):
         default_factory=list, description="Body fields replay matching ignores, e.g. 'generationConfig.seed'."
     )
     journal_per_context: int = Field(1000, ge=1, description="Journal entries kept per context.")
+    journal_context_bytes: int = Field(16 * MiB, ge=1, description="Journal bytes kept per context (oldest go first).")
+    journal_bytes: int = Field(64 * MiB, ge=1, description="Journal bytes kept in all (least recent context goes).")
+    scenario_bytes: int = Field(
+        2 * MiB, ge=1, description="Bytes of distinct scenarios loaded over HTTP kept in all (least recent goes)."
+    )
     max_contexts: int = Field(1000, ge=1, description="Contexts with state kept; the least recently used goes first.")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names the control plane answers besides loopback names and the bound address ('*': any).",
+    )
+    control_token: SecretStr | None = Field(
+        None, description="When set, control-plane calls must send it as x-emulator-token."
+    )
 
     @property
     def expected_key(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key else None
+
+    @property
+    def control_secrets(self) -> list[str]:
+        """What opens the control plane: the control token, or the API key; empty: loopback suffices."""
+        return [s.get_secret_value() for s in (self.control_token, self.api_key) if s is not None]

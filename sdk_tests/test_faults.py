@@ -26,8 +26,8 @@ class Ctx:
 
     def control(self, method: str, name: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}/_emulator/{name}", data, method=method,
-                                         headers={"x-goog-api-key": self.key})  # fmt: skip
+        headers = {"x-goog-api-key": self.key, "content-type": "application/json"}
+        request = urllib.request.Request(f"{self.url}/_emulator/{name}", data, method=method, headers=headers)
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
@@ -211,7 +211,7 @@ def test_scenario_rules_carry_faults_counted_like_any_rule(emulator_url: str) ->
         ],
     }  # fmt: skip
     request = urllib.request.Request(f"{ctx.url}/_emulator/scenario", json.dumps(scenario).encode(), method="PUT",
-                                     headers={"x-goog-api-key": ctx.key})  # fmt: skip
+                                     headers={"x-goog-api-key": ctx.key, "content-type": "application/json"})  # fmt: skip
     urllib.request.urlopen(request, timeout=30).close()
     assert ctx.client.models.generate_content(model=MODEL, contents="x").text == "finally"
     assert ctx.attempts() == 3

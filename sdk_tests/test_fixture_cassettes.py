@@ -79,7 +79,8 @@ def test_plain_vcrpy_and_genai_replay_files_serve_the_same(name: str, tmp_path: 
 
 def _control(url: str, key: str, method: str, name: str, body: Any = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{url}/_emulator/{name}", data, method=method, headers={"x-goog-api-key": key})
+    headers = {"x-goog-api-key": key, "content-type": "application/json"}
+    request = urllib.request.Request(f"{url}/_emulator/{name}", data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
 

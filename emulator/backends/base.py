@@ -43,6 +43,8 @@ class Call:
     context: str = ""
     key: str | None = field(default=None, repr=False)
     """The caller's API key; only a recording proxy needs it, to forward the call upstream."""
+    size: int = 0
+    """Bytes of the body as sent: a backend answers heavy calls off the event loop."""
 
     @cached_property
     def request(self) -> Message:

@@ -4,6 +4,11 @@ Same request in, same answer out (across processes): every choice is drawn from 
 generator seeded by a digest of the canonical request, the model and the configured seed. When the
 request declares functions the model calls them, steered by the prompt's wording (the rule lives
 in :mod:`.tools`); once the function results are in, it answers text built from them.
+
+Like the real model, an answer stops at ``maxOutputTokens`` (the model's ``outputTokenLimit`` when
+unset) with ``finishReason: MAX_TOKENS``, so no request can ask for unbounded output. Answers are
+worked out on the event loop for a short slice only; heavy ones (a large body, a schema that takes
+long to fill) are worked out again in a worker thread, with the same result.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import random
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..wire import tokens
+from ..budget import Budget, Exhausted, Slow, TooComplex, inline_deadline
+from ..offload import HEAVY_BYTES, off_loop
+from ..wire import errors, tokens
 from . import framing, tools
 from .base import Call, Method, Reply, StreamReply
-from .schema_values import value_for_schema
+from .schema_values import cut_json, value_for_schema
 
 _SENTENCES = (
     "This answer comes from gemini-emulator, so it is the same every time you ask.",
@@ -31,6 +38,8 @@ _SENTENCES = (
     "Scripted scenarios and recorded cassettes can replace this default reply.",
     "A longer prompt does not make a longer answer, but a smaller token limit makes a shorter one.",
 )
+_INLINE_STREAM_CHARS = 32_768
+"""Answers longer than this are cut into stream chunks in a worker thread."""
 _THOUGHT = "**Considering the request**\n\nI read the conversation and decided how to answer it deterministically."
 
 
@@ -66,16 +75,33 @@ def _prose(call: Call, seed: bytes, state: tools.Progress | None = None) -> str:
     return " ".join([opening, *_pick(seed, 3)])
 
 
-def _structured(call: Call, config: dict[str, Any], seed: bytes, hint: str) -> str:
-    if "responseJsonSchema" in config:
-        value = value_for_schema(config["responseJsonSchema"], seed=seed, json_schema=True, hint=hint)
-    elif "responseSchema" in config:
-        value = value_for_schema(config["responseSchema"], seed=seed, hint=hint)
-    else:
-        value = {"response": hint}
+def output_limit(call: Call) -> int:
+    """Tokens an answer may hold: ``maxOutputTokens``, never more than the model's ``outputTokenLimit``."""
+    asked = call.body.get("generationConfig", {}).get("maxOutputTokens")
+    limit = call.model.outputTokenLimit
+    return max(0, min(int(asked), limit)) if isinstance(asked, (int, float)) else limit
+
+
+def _structured(config: dict[str, Any], seed: bytes, hint: str, budget: Budget) -> tuple[str, bool]:
+    """The JSON answer, and whether it ran out of room: then it is the text the real model writes
+    before it stops."""
+    limit = budget.tokens or 0
+    try:
+        if "responseJsonSchema" in config:
+            schema = config["responseJsonSchema"]
+            value = value_for_schema(schema, seed=seed, json_schema=True, hint=hint, budget=budget)
+        elif "responseSchema" in config:
+            value = value_for_schema(config["responseSchema"], seed=seed, hint=hint, budget=budget)
+        else:
+            value = {"response": hint}
+    except Exhausted as cut:
+        enum = config.get("responseMimeType") == "text/x.enum"
+        return cut_json(cut.partial, limit, indent=None if enum else 2), True
+    except TooComplex:
+        raise errors.invalid_argument(errors.MSG_TOO_MANY_STATES) from None
     if config.get("responseMimeType") == "text/x.enum" and isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, indent=2)
+        return value, False
+    return json.dumps(value, ensure_ascii=False, indent=2), False
 
 
 class Candidate:
@@ -102,27 +128,34 @@ class Candidate:
         return tokens.count_text(self.text) + sum(tokens.count_part(p) for p in self.calls)
 
     @classmethod
-    def generate(cls, call: Call, seed: bytes, index: int) -> Candidate:
+    def generate(cls, call: Call, seed: bytes, index: int, deadline: float | None = None) -> Candidate:
+        """One candidate; :class:`~emulator.budget.Slow` when it is not done by ``deadline``."""
         config = call.body.get("generationConfig", {})
         thinking = config.get("thinkingConfig", {})
         thinks = bool(call.model.thinking) and thinking.get("thinkingBudget", -1) != 0
         thought = _THOUGHT if thinks else None
+        limit = output_limit(call)
+        budget = Budget(limit, deadline=deadline)
         state = tools.progress(call.body.get("contents", []))
-        planned = tools.calls_to_make(call.body, state)
+        planned = tools.calls_to_make(call.body, state, budget)
         if planned:
-            calls = tools.call_parts(planned, seed + bytes([index]))
+            # Calls are never cut by maxOutputTokens (a partial call is no call); the model's own limit holds.
+            budget.tokens = call.model.outputTokenLimit
+            calls = tools.call_parts(planned, seed + bytes([index]), budget)
+            if len(calls) < len(planned):  # out of room: whole calls only, as the real model sends them
+                return cls("", "MAX_TOKENS", thought, calls)
             return cls("", "STOP", thought, calls, tools.FINISH_MESSAGE)
         prose = _prose(call, hashlib.sha256(seed + bytes([index])).digest() if index else seed, state)
+        cut = False
         if config.get("responseMimeType") in ("application/json", "text/x.enum"):
-            text = _structured(call, config, seed + bytes([index]), prose)
+            text, cut = _structured(config, seed + bytes([index]), prose, budget)
         else:
             text = prose if index == 0 else f"{prose} (Candidate {index + 1}.)"
-        finish = "STOP"
+        finish = "MAX_TOKENS" if cut else "STOP"
         for stop in config.get("stopSequences", ()):
             if stop and stop in text:
                 text = text[: text.index(stop)]
-        limit = config.get("maxOutputTokens")
-        if limit is not None and tokens.count_text(text) > limit:
+        if tokens.count_text(text) > limit:
             text, finish = tokens.truncate(text, limit), "MAX_TOKENS"
         return cls(text, finish, thought)
 
@@ -144,6 +177,16 @@ class DefaultBackend:
         self.seed = seed
 
     async def answer(self, call: Call) -> Reply | StreamReply:
+        if call.size > HEAVY_BYTES:
+            return await off_loop(self.answer_now, call)
+        try:
+            return self.answer_now(call, inline_deadline())
+        except Slow:
+            return await off_loop(self.answer_now, call)
+
+    def answer_now(self, call: Call, deadline: float | None = None) -> Reply | StreamReply:
+        """The whole answer, worked out at once (a stream's chunks are only framed when sent);
+        :class:`~emulator.budget.Slow` when ``deadline`` passes first."""
         if call.method is Method.COUNT_TOKENS:
             return Reply(self._count(call))
         if call.method is Method.EMBED:
@@ -151,10 +194,12 @@ class DefaultBackend:
         if call.method is Method.BATCH_EMBED:
             return Reply({"embeddings": [self._embed(call, r) for r in call.body.get("requests", [])]})
         seed = framing.digest(call, self.seed)
-        count = int(call.body.get("generationConfig", {}).get("candidateCount", 1))
-        candidates = [Candidate.generate(call, seed, i) for i in range(count)]
+        candidates = _candidates(call, seed, deadline)
         if call.streaming:
-            return StreamReply(self._stream(call, seed, candidates))
+            if deadline is not None and sum(len(c.text) for c in candidates) > _INLINE_STREAM_CHARS:
+                raise Slow("a long answer is cut into chunks off the loop")
+            pieces = [framing.split_text(c.text) for c in candidates]
+            return StreamReply(self._stream(call, seed, candidates, pieces, framing.prompt_of(call)))
         return Reply(self._unary(call, seed, candidates))
 
     def _unary(self, call: Call, seed: bytes, candidates: list[Candidate]) -> dict[str, Any]:
@@ -168,14 +213,20 @@ class DefaultBackend:
             framing.usage(framing.prompt_of(call), output, thoughts),
         )
 
-    async def _stream(self, call: Call, seed: bytes, candidates: list[Candidate]) -> AsyncIterator[dict[str, Any]]:
+    async def _stream(
+        self,
+        call: Call,
+        seed: bytes,
+        candidates: list[Candidate],
+        pieces: list[list[str]],
+        prompt: framing.Prompt,
+    ) -> AsyncIterator[dict[str, Any]]:
         """Thoughts first, then text in pieces; a candidate's function calls all ride whole on the last chunk."""
-        prompt, rid = framing.prompt_of(call), framing.response_id(seed)
+        rid = framing.response_id(seed)
         thoughts = sum(tokens.count_text(c.thought) for c in candidates if c.thought)
         if _include_thoughts(call) and thoughts:
             first = [_candidate(i, c.parts("", True, calls=False), None) for i, c in enumerate(candidates)]
             yield framing.response(call, rid, first, framing.usage(prompt, 0, thoughts))
-        pieces = [framing.split_text(c.text) for c in candidates]
         steps = max(len(p) for p in pieces)
         emitted = 0
         for step in range(steps):
@@ -200,12 +251,18 @@ class DefaultBackend:
 
     def _embed(self, call: Call, request: dict[str, Any]) -> dict[str, Any]:
         dimension = call.model.emulator.embedding_dimension or 768
-        size = int(request.get("outputDimensionality", dimension))
+        size = max(1, min(int(request.get("outputDimensionality", dimension)), dimension))  # lenient skips the rule
         key = json.dumps([call.model.name, self.seed, request.get("content"), request.get("taskType")], sort_keys=True)
         rng = random.Random(hashlib.sha256(key.encode()).digest())
         vector = [rng.gauss(0.0, 1.0) for _ in range(size)]
         norm = math.sqrt(sum(v * v for v in vector)) or 1.0
         return {"values": [v / norm for v in vector]}
+
+
+def _candidates(call: Call, seed: bytes, deadline: float | None = None) -> list[Candidate]:
+    asked = int(call.body.get("generationConfig", {}).get("candidateCount", 1))
+    count = max(1, min(asked, call.model.emulator.max_candidate_count))  # lenient mode skips the range rule
+    return [Candidate.generate(call, seed, i, deadline) for i in range(count)]
 
 
 def _candidate(index: int, parts: list[dict[str, Any]], finish: str | None, message: str | None = None) -> Any:

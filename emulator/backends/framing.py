@@ -94,8 +94,7 @@ def response(call: Call, rid: str, candidates: list[dict[str, Any]], usage_metad
 
 def split_text(text: str, per_chunk: int = CHUNK_TOKENS) -> list[str]:
     """Cuts text into pieces of about ``per_chunk`` tokens, at token boundaries, losing nothing."""
-    bounds = [end for i, (_, end) in enumerate(tokens.spans(text)) if (i + 1) % per_chunk == 0]
-    cuts = [0, *[b for b in bounds if b < len(text)], len(text)]
+    cuts = [0, *[b for b in tokens.ends_every(text, per_chunk) if b < len(text)], len(text)]
     pieces = [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
     return pieces or [""]
 

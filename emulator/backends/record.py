@@ -7,15 +7,27 @@ asked (``record_errors``). Closing the reply (a client that disconnected) cancel
 request. Record modes are vcrpy's: ``once`` records into a new cassette and only replays an
 existing one, ``new_episodes`` replays what matches and records the rest, ``all`` records
 everything afresh.
+
+Writing never happens on the event loop, and never rewrites the cassette per interaction: each
+one is appended to the cassette's journal in a worker thread (in order, one at a time), and the
+answer reaches the client only once that append is synced, so whatever a client was given is on
+disk. The journal is folded into the cassette when it outgrows it and on :meth:`close`;
+:func:`close_all` closes every recorder of the running loop (the server's cleanup hook).
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextlib
+import functools
 import json
+import logging
 import time
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import aiohttp
 
@@ -25,9 +37,20 @@ from ..wire.errors import ApiError
 from .base import Call, Reply, StreamReply
 from .replay import ReplayBackend, recorded_error
 
+T = TypeVar("T")
+log = logging.getLogger("emulator.record")
 DEFAULT_UPSTREAM = "https://generativelanguage.googleapis.com"
 MODES = ("none", "once", "new_episodes", "all")
 _FORWARDED = {"content-type": "application/json"}
+_KEYS_KEPT = 8
+
+
+class _ForwardingReplay(ReplayBackend):
+    """Replay inside a recorder whose misses are forwarded, never shown: it skips the search for the
+    nearest recorded interaction, whose cost grows with the cassette (100 ms a call at 25 MB)."""
+
+    def _miss(self, uri: str, body: Any) -> ApiError:
+        return ApiError(400, "no recorded interaction matches", "FAILED_PRECONDITION")
 
 
 class RecordingBackend:
@@ -46,12 +69,19 @@ class RecordingBackend:
         self.mode = mode
         self.record_errors = record_errors
         self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=10)
-        existing = store.load(path) if path.exists() and mode != "all" else None
-        self.replay = ReplayBackend(existing, after_last="miss") if existing else None
+        existing = store.load(path) if store.exists(path) and mode != "all" else None
         self.record_new = mode != "once" or existing is None
-        if mode == "all" and path.exists():
-            path.unlink()
+        replay = _ForwardingReplay if self.record_new else ReplayBackend
+        self.replay = replay(existing, after_last="miss") if existing else None
+        if mode == "all" and store.exists(path):
+            store.discard(path)
         self._session: aiohttp.ClientSession | None = None
+        self._keys: dict[str, None] = {}  # the latest keys seen, oldest first
+        self._order: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: set[asyncio.Task[Any]] = set()
+        self._folding: asyncio.Task[None] | None = None
+        _LIVE.add(self)
 
     async def answer(self, call: Call) -> Reply | StreamReply:
         if self.replay is not None:
@@ -85,7 +115,9 @@ class RecordingBackend:
             return StreamReply(self._relay(call, request, response))
         body: dict[str, Any] = await response.json(content_type=None)
         response.release()
-        self._save(call, Interaction(request=request, response=RecordedResponse(body=body, headers=_headers(response))))
+        await self._save(
+            call, Interaction(request=request, response=RecordedResponse(body=body, headers=_headers(response)))
+        )
         return Reply(body)
 
     async def _upstream_error(self, call: Call, request: RecordedRequest, response: aiohttp.ClientResponse) -> NoReturn:
@@ -100,17 +132,21 @@ class RecordingBackend:
             raw=None if body is not None else text,
         )  # fmt: skip
         if self.record_errors:
-            self._save(call, Interaction(request=request, response=recorded))
+            await self._save(call, Interaction(request=request, response=recorded))
         raise recorded_error(Interaction(request=request, response=recorded))
 
     async def _relay(
         self, call: Call, request: RecordedRequest, response: aiohttp.ClientResponse
     ) -> AsyncIterator[dict[str, Any]]:
-        """SSE events as they arrive; a bare JSON error object after them is the upstream's mid-stream error."""
+        """SSE events as they arrive; a bare JSON error object after them is the upstream's mid-stream error.
+
+        An event that finishes the answer waits until the interaction is journaled: a client that saw
+        the stream complete may rely on it being on disk, whenever the recorder is killed."""
         events: list[Event] = []
         last = time.monotonic()
         leftover = ""
         finished = False
+        held: dict[str, Any] | None = None
         try:
             async for raw in response.content:
                 line = raw.decode("utf-8").rstrip("\r\n")
@@ -119,7 +155,11 @@ class RecordingBackend:
                     now = time.monotonic()
                     events.append(Event(data=data, delay=round(now - last, 4)))
                     last = now
-                    yield data
+                    if held is not None:  # it did not finish the stream after all
+                        yield held
+                    held = data if _finishes(data) else None
+                    if held is None:
+                        yield data
                 elif line.strip():
                     leftover += line + "\n"
             finished = True
@@ -133,26 +173,106 @@ class RecordingBackend:
             error = json.loads(leftover).get("error", {})
             if self.record_errors:
                 events.append(Event(data={"error": error}))
-                self._save(call, Interaction(request=request, response=RecordedResponse(events=events)))
+                await self._save(call, Interaction(request=request, response=RecordedResponse(events=events)))
+            if held is not None:
+                yield held
             raise ApiError(error.get("code", 500), error.get("message", ""), error.get("status"), error.get("details"))
-        if not events or not any("finishReason" in c for c in events[-1].data.get("candidates", ())):
+        if held is None:
             raise ApiError(503, "The upstream stream ended before its final chunk.", "UNAVAILABLE")
-        self._save(
+        await self._save(
             call, Interaction(request=request, response=RecordedResponse(events=events, headers=_headers(response)))
         )
+        yield held
 
-    def _save(self, call: Call, interaction: Interaction) -> None:
-        """Appends to the cassette; a refusal (a secret survived redaction) reaches the client as an error."""
+    async def _save(self, call: Call, interaction: Interaction) -> None:
+        """Journals the interaction; a refusal (a secret survived redaction) reaches the client as an error."""
+        secrets = frozenset({call.key} if call.key else ())
+        self._remember(call.key)
+        job = functools.partial(store.journal_append, self.path, [interaction], secrets)
         try:
-            store.append(self.path, [interaction], secrets={call.key} if call.key else set())
+            due = await asyncio.shield(self._in_order(job))  # a client that leaves does not undo the write
         except store.CassetteError as exc:
             raise ApiError(
                 400, f"gemini-emulator refused to write the cassette: {exc}", "FAILED_PRECONDITION"
             ) from None
+        if due and self._folding is None:  # beside the appends, which go on meanwhile
+            self._folding = self._keep(asyncio.to_thread(self._fold, False, frozenset(self._keys)))
+
+    def _remember(self, key: str | None) -> None:
+        """Each line was scrubbed of its own call's key; a fold scrubs the whole cassette again of the
+        latest few too (an answer echoing another caller's key), not of every key a long run saw."""
+        if key:
+            self._keys.pop(key, None)
+            self._keys[key] = None
+            while len(self._keys) > _KEYS_KEPT:
+                del self._keys[next(iter(self._keys))]
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._order is None or self._loop is not loop:  # first use, or the old loop is gone
+            self._order, self._loop, self._folding = asyncio.Lock(), loop, None
+        return self._order
+
+    def _in_order(self, work: Callable[[], T]) -> asyncio.Task[T]:
+        """``work`` in a worker thread once every append queued before it has finished."""
+
+        async def run(order: asyncio.Lock) -> T:
+            async with order:  # FIFO: appends land in the order the calls finished
+                return await asyncio.to_thread(work)
+
+        return self._keep(run(self._lock()))
+
+    def _keep(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """A task that runs to its end whoever awaits it, held until then."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._pending.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._pending.discard(task)
+        if task is self._folding:
+            self._folding = None
+
+    def _fold(self, wait: bool, secrets: frozenset[str]) -> None:
+        try:
+            store.compact(self.path, secrets, wait=wait)
+        except (store.CassetteError, OSError) as exc:  # the journal keeps everything; readers merge it
+            log.warning("could not fold the journal into %s: %s", self.path, exc)
 
     async def close(self) -> None:
+        """Folds the journal into the cassette, so that only the cassette is left, and closes the
+        upstream session. The recorder stays usable: a later call starts a new journal."""
         if self._session is not None:
             await self._session.close()
+        async with self._lock():
+            pass  # every append queued before has landed
+        if self._folding is not None:
+            await self._folding
+        await asyncio.to_thread(self._fold, True, frozenset(self._keys))
+
+
+_LIVE: weakref.WeakSet[RecordingBackend] = weakref.WeakSet()
+
+
+async def close_all() -> None:
+    """Closes every recorder of the running loop, and those whose loop is gone or that were never
+    used: the server's cleanup hook. Recorders of other running loops are their servers' to close."""
+    loop = asyncio.get_running_loop()
+    mine = [r for r in list(_LIVE) if r._loop is None or r._loop is loop or r._loop.is_closed()]
+    await asyncio.gather(*(r.close() for r in mine))
+
+
+@atexit.register
+def _fold_at_exit() -> None:
+    """A process that never closed its recorders still leaves whole cassettes and no journals."""
+    for recorder in list(_LIVE):
+        with contextlib.suppress(Exception):
+            recorder._fold(True, frozenset(recorder._keys))
+
+
+def _finishes(data: dict[str, Any]) -> bool:
+    return any(isinstance(c, dict) and "finishReason" in c for c in data.get("candidates") or ())
 
 
 def _headers(response: aiohttp.ClientResponse) -> dict[str, list[str]]:

@@ -3,7 +3,8 @@
 Literals, classes, ``.``, repeats, groups and alternation are generated; anchors are skipped.
 Look-arounds, back-references and conditionals raise :class:`Unsupported`, and the caller falls
 back to a string built without the pattern. Characters come from printable ASCII, so a class that
-only non-ASCII characters satisfy is unsupported too.
+only non-ASCII characters satisfy is unsupported too. Patterns and the strings written from them are
+bounded (``(a{1000}){1000}`` would otherwise be a million characters): past the bound, Unsupported.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 _sre: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
 _PRINTABLE = string.ascii_letters + string.digits + string.punctuation + " "
+MAX_PATTERN = 8192
 
 
 class Unsupported(Exception):
@@ -29,16 +31,27 @@ class PatternWriter:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.classes: dict[int, str] = {}
+        self.left = 0
 
     def parse(self, pattern: str) -> Any:
-        """The parse tree of ``pattern``, or None when Python cannot compile it."""
+        """The parse tree of ``pattern``, or None when Python cannot compile it (or it is too long)."""
         self.classes.clear()  # keyed by id() of parse-tree nodes, valid for one tree only
+        if len(pattern) > MAX_PATTERN:
+            return None
         try:
             return _sre.parse(pattern)
         except (re.error, RecursionError, OverflowError):
             return None
 
+    def write(self, items: Any, spread: int, stretch: bool, limit: int) -> str:
+        """A string for the tree ``items``, of at most ``limit`` atoms (Unsupported beyond)."""
+        self.left = limit
+        return self.emit(items, spread, stretch)
+
     def emit(self, items: Any, spread: int, stretch: bool) -> str:
+        self.left -= len(items)
+        if self.left < 0:
+            raise Unsupported("the string would be too long")
         out: list[str] = []
         for op, arg in items:
             kind = str(op)

@@ -3,7 +3,8 @@
 Backends that keep state (a scenario's rule counters) get one instance per context, made on first
 use by the route's factory, so tests sharing one server never share counters. A context can be
 given a backend of its own at run time (the control plane's ``scenario``); whatever that backend
-does not answer falls back to the static routes of the same context.
+does not answer falls back to the static routes of the same context. Overrides weigh what they hold
+(a scenario's bytes); past ``override_bytes`` in all, the least recently used contexts lose theirs.
 """
 
 from __future__ import annotations
@@ -34,15 +35,23 @@ class Route:
 class _ContextBackends:
     override: Factory | None = None
     override_description: str = ""
+    weight: int = 0
     made: dict[int, Backend] = field(default_factory=dict)
 
 
 class Router:
     """A Backend that delegates; ``routes`` are tried in order, the first matching glob wins."""
 
-    def __init__(self, default: Backend, routes: list[Route] | None = None, max_contexts: int = 1000) -> None:
+    def __init__(
+        self,
+        default: Backend,
+        routes: list[Route] | None = None,
+        max_contexts: int = 1000,
+        override_bytes: int = 2 * 1024 * 1024,
+    ) -> None:
         self.default = default
         self.routes = list(routes or [])
+        self.override_bytes = override_bytes
         self._contexts = PerContext(_ContextBackends, max_contexts)
 
     def _state(self, context: str) -> _ContextBackends:
@@ -73,11 +82,27 @@ class Router:
     async def answer(self, call: Call) -> Reply | StreamReply:
         return await self.backend_for(call).answer(call)
 
-    def use(self, context: str, factory: Factory, description: str = "") -> None:
-        """Gives ``context`` a backend of its own (fresh state), ahead of the static routes."""
+    def use(self, context: str, factory: Factory, description: str = "", weight: int = 0) -> list[str]:
+        """Gives ``context`` a backend of its own (fresh state), ahead of the static routes.
+
+        ``weight`` is what the factory holds (contexts sharing one factory share it). Returns the
+        contexts whose overrides were dropped to stay within ``override_bytes``.
+        """
         state = self._state(context)
-        state.override, state.override_description = factory, description
+        state.override, state.override_description, state.weight = factory, description, weight
         state.made.pop(_OVERRIDE, None)
+        held = {id(s.override): s.weight for s in self._contexts.values() if s.override is not None}
+        total, dropped = sum(held.values()), []
+        for name, other in list(self._contexts.items()):  # least recently used first
+            if total <= self.override_bytes:
+                break
+            if name == context or other.override is None:
+                continue
+            shared = sum(s.override is other.override for s in self._contexts.values())
+            total -= other.weight if shared == 1 else 0
+            self._contexts.pop(name)
+            dropped.append(name)
+        return dropped
 
     def override_backend(self, context: str) -> Backend | None:
         """The backend a context's override made, once a call has used it."""

@@ -20,6 +20,10 @@ Choices worth knowing:
   self-reference) has no finite value and raises ``ValueError``.
 * ``not``, ``patternProperties``, ``propertyNames``, ``contains``, ``if``/``then`` and non-local
   ``$ref`` are ignored (a missing ref target counts as an empty schema).
+* Work is bounded by a :class:`~emulator.budget.Budget`: a value whose JSON would exceed the output
+  tokens stops there (:class:`~emulator.budget.Exhausted` carries the part made so far, ending in
+  :data:`CUT`; :func:`cut_json` writes it as the real model's truncated text), and a schema that
+  needs more steps than any servable one raises :class:`~emulator.budget.TooComplex`.
 """
 
 from __future__ import annotations
@@ -36,9 +40,23 @@ from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
 
+from ..budget import Budget, Exhausted
+from ..patterns import PatternError
+from ..patterns import search as pattern_search
+from ..wire import tokens as token_rule
 from .regex_strings import PatternWriter, Unsupported
 
-__all__ = ["value_for_schema"]
+__all__ = ["CUT", "cut_json", "value_for_schema"]
+
+CUT = "\x00\x01cut\x01\x00"
+"""The last leaf of a partial value: the output ran out before it."""
+_CUT_INSIDE = "\x00\x02cut\x02\x00"
+"""Ends a partial string: the output ran out inside it."""
+_CUT_LEAF = json.dumps(CUT)
+_CUT_TEXT = json.dumps(_CUT_INSIDE)[1:-1]
+DEFAULT_OUTPUT_TOKENS = 65_536
+HINT_CHARS = 65_536
+"""Prompt text lent to strings: words and enum members named in it; more would only cost time."""
 
 _SOFT_REFS, _SOFT_DEPTH, _HARD = 2, 8, 48
 _TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
@@ -132,18 +150,44 @@ _PADDED = {
 
 
 def value_for_schema(
-    schema: dict[str, Any] | None, *, seed: int | str | bytes, json_schema: bool = False, hint: str = ""
+    schema: dict[str, Any] | None,
+    *,
+    seed: int | str | bytes,
+    json_schema: bool = False,
+    hint: str = "",
+    budget: Budget | None = None,
 ) -> Any:
     """A JSON value valid against ``schema``; the same (schema, seed, hint) always gives the same value.
 
     ``json_schema`` picks the dialect: False for Google's ``Schema`` (``responseSchema``,
     ``parameters``), True for JSON Schema (``responseJsonSchema``, ``parametersJsonSchema``).
     ``hint`` (say, the prompt) lends words to free-text strings. Raises ``ValueError`` when no value
-    can satisfy the schema, so callers can answer with an API error.
+    can satisfy the schema, so callers can answer with an API error. ``budget`` bounds output and work
+    (by default :data:`DEFAULT_OUTPUT_TOKENS`); see the module docstring for what a spent one raises.
     """
     if not schema:
         return {}
-    return _Gen(schema, seed, hint, google=not json_schema).value(schema, 0, 0, "")
+    budget = budget if budget is not None else Budget(DEFAULT_OUTPUT_TOKENS)
+    return _Gen(schema, seed, hint, google=not json_schema, budget=budget).value(schema, 0, 0, "")
+
+
+def cut_json(partial: Any, limit: int, indent: int | None = 2) -> str:
+    """The text a model writes before its output ran out: ``partial`` serialised up to :data:`CUT`,
+    then cut to ``limit`` tokens. It is a prefix of the text the whole value would have made."""
+    text = json.dumps(partial, ensure_ascii=False, indent=indent)
+    ends = [at for at in (text.find(_CUT_LEAF), text.find(_CUT_TEXT)) if at >= 0]
+    return token_rule.truncate(text[: min(ends)] if ends else text, limit)
+
+
+def _json_tokens(value: Any) -> int:
+    """Tokens of a value's JSON text (whitespace is free in the token rule, so indenting changes nothing)."""
+    if isinstance(value, str):
+        return token_rule.count_text(value) + 2
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, (int, float)):
+        return len(repr(value))
+    return token_rule.count_text(_canon(value))
 
 
 def _num(raw: Any) -> int | float | None:
@@ -185,6 +229,11 @@ def _same(a: Any, b: Any) -> bool:
     return isinstance(a, bool) == isinstance(b, bool) and _canon(a) == _canon(b)
 
 
+def _key(value: Any) -> tuple[bool, str]:
+    """What :func:`_same` compares, as a hashable key: intersecting enums stays linear."""
+    return isinstance(value, bool), _canon(value)
+
+
 def _canon(value: Any) -> str:
     def norm(v: Any) -> Any:
         if isinstance(v, float) and v.is_integer():
@@ -219,7 +268,8 @@ def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         elif key in ("required", "allOf") and isinstance(cur, list) and isinstance(val, list):
             out[key] = list(dict.fromkeys([*cur, *val])) if key == "required" else [*cur, *val]
         elif key == "enum" and isinstance(cur, list) and isinstance(val, list):
-            out[key] = [x for x in cur if any(_same(x, y) for y in val)]
+            keep = {_key(y) for y in val}
+            out[key] = [x for x in cur if _key(x) in keep]
         elif key == "properties" and isinstance(cur, dict) and isinstance(val, dict):
             out[key] = {**cur, **{k: {"allOf": [cur[k], v]} if k in cur else v for k, v in val.items()}}
         elif key in ("items", "additionalProperties") and isinstance(cur, dict) and isinstance(val, dict):
@@ -259,6 +309,11 @@ def _float_multiple_ok(value: float, step: float) -> bool:
     return math.isfinite(quotient) and int(quotient) == quotient
 
 
+def _shorten(values: list[Any]) -> str:
+    shown = repr(values[:5])
+    return shown if len(values) <= 5 else f"{shown[:-1]}, ... ({len(values)} members)]"
+
+
 def _list(raw: Any) -> list[Any]:
     return raw if isinstance(raw, list) else []
 
@@ -279,8 +334,10 @@ def _singular(name: str) -> str:
 
 def _fit(text: str, lo: int, hi: int | None, joiner: str = " ") -> str:
     base = text or "x"
-    while len(text) < lo:
-        text = f"{text}{joiner}{base}" if text else base
+    if len(text) < lo:
+        text = text or base
+        unit = joiner + base
+        text += unit * max(0, -(-(lo - len(text)) // len(unit)))
     if hi is not None and len(text) > max(hi, lo):
         text = text[: max(hi, lo)]
         text = text[:-1] + "x" if text and text[-1] in joiner + " ./" else text  # no dangling separator
@@ -290,13 +347,17 @@ def _fit(text: str, lo: int, hi: int | None, joiner: str = " ") -> str:
 class _Gen:
     """One generation: the seeded random stream, the root (for $ref) and the dialect."""
 
-    def __init__(self, root: dict[str, Any], seed: int | str | bytes, hint: str, *, google: bool) -> None:
+    def __init__(
+        self, root: dict[str, Any], seed: int | str | bytes, hint: str, *, google: bool, budget: Budget
+    ) -> None:
         if isinstance(seed, bytes):
             tag = b"bytes:" + seed
         else:
             tag = f"{type(seed).__name__}:{seed}".encode("utf-8", "surrogatepass")
         digest = hashlib.sha256(tag + b"\0" + hint.encode("utf-8", "surrogatepass")).digest()
         self.rng = random.Random(int.from_bytes(digest, "big"))
+        self.budget = budget
+        hint = hint[:HINT_CHARS]
         self.root, self.google, self.hint = root, google, hint.lower()
         self.words = list(dict.fromkeys(w for w in re.findall(r"[a-z]{3,}", self.hint) if w not in _STOP))
         self.plain = False  # set while retrying for uniqueness: skip the small word tables
@@ -377,42 +438,80 @@ class _Gen:
     def string_ok(self, value: str, node: dict[str, Any]) -> bool:
         least, most, pattern = _count(node, "minLength", 0) or 0, _count(node, "maxLength", None), node.get("pattern")
         try:
-            bad_pattern = isinstance(pattern, str) and not re.search(pattern, value)
-        except re.error:
-            bad_pattern = False
+            bad_pattern = isinstance(pattern, str) and not pattern_search(pattern, value)
+        except PatternError:
+            bad_pattern = False  # not checkable in linear time: the value is sent unchecked
         return least <= len(value) <= (len(value) if most is None else most) and not bad_pattern
 
     # -- dispatch -------------------------------------------------------------------------------
 
     def value(self, schema: Any, depth: int, refs: int, name: str) -> Any:
+        """A value for ``schema``, its output counted; output made for a branch that failed is given back."""
+        self.budget.step()
+        before = self.budget.tokens
+        try:
+            return self.pick(schema, depth, refs, name)
+        except ValueError:
+            self.budget.tokens = before
+            raise
+
+    def pick(self, schema: Any, depth: int, refs: int, name: str) -> Any:
         if depth > _HARD:
             raise ValueError("schema nests too deep to satisfy (a required self-reference?)")
         node, refs = self.flatten(schema, refs)
         soft = refs > _SOFT_REFS or depth > _SOFT_DEPTH
         if "const" in node:
-            return copy.deepcopy(node["const"])
+            return self.whole(copy.deepcopy(node["const"]))
         for key in ("oneOf", "anyOf"):
             if isinstance(node.get(key), list) and node[key]:
                 return self.branch(node, key, depth, refs, name, soft)
         if isinstance(node.get("enum"), list):
+            self.budget.work(len(node["enum"]))
             rest = {k: v for k, v in node.items() if k != "enum"}
             options = [v for v in node["enum"] if self.matches(v, rest)]
             liked = [] if self.plain else [v for v in options if isinstance(v, str) and v.lower() in self.hint]
             if options:
-                return copy.deepcopy(self.rng.choice(liked or options))
+                return self.whole(copy.deepcopy(self.rng.choice(liked or options)))
             if not self.google:
-                raise ValueError(f"no value of enum {node['enum']!r} fits the rest of the schema")
+                raise ValueError(f"no value of enum {_shorten(node['enum'])} fits the rest of the schema")
         kind = self.kind(node, soft)
         if kind in ("boolean", "integer", "number", "string") and "format" not in node:
             samples = [node.get("default"), node.get("example"), *_list(node.get("examples"))]
+            self.budget.work(len(samples))
             good = [v for v in samples if v is not None and _is_type(v, kind) and self.matches(v, node)]
             if good and self.rng.random() < 0.5:
-                return copy.deepcopy(self.rng.choice(good))
+                return self.whole(copy.deepcopy(self.rng.choice(good)))
         if kind == "any":
-            return {} if depth == 0 else self.string({}, name)
+            return self.whole({}) if depth == 0 else self.leaf(self.string({}, name))
         if kind in ("array", "object"):
             return getattr(self, kind)(node, depth, refs, name, soft)
-        return None if kind == "null" else getattr(self, kind)(node, name)
+        return self.leaf(None if kind == "null" else getattr(self, kind)(node, name))
+
+    # -- output accounting ----------------------------------------------------------------------
+
+    def whole(self, value: Any) -> Any:
+        """A value taken whole (const, enum member, example): out of room, the output ends inside it."""
+        self.budget.spend(_json_tokens(value), value, complete=True)
+        return value
+
+    def leaf(self, value: Any) -> Any:
+        """A generated scalar; a string that does not fit is cut where the output ends."""
+        if not isinstance(value, str) or self.budget.tokens is None:
+            return self.whole(value)
+        cost = _json_tokens(value)
+        if cost <= self.budget.tokens:
+            self.budget.spend(cost)
+            return value
+        room = self.budget.tokens - 1  # after the opening quote
+        self.budget.tokens = -1
+        raise Exhausted(token_rule.truncate(value, room) + _CUT_INSIDE if room >= 0 else CUT)
+
+    def longest(self, least: int) -> int:
+        """``least`` capped where a string would surely fill the output: no need to build more of it.
+
+        Never below 65,536, so that a string the output can hold is made exactly as without a budget."""
+        room = self.budget.tokens
+        return least if room is None else min(least, max(8 * (room + 2), 65_536))
 
     def kind(self, node: dict[str, Any], soft: bool) -> str:
         types = _types(node)
@@ -459,21 +558,30 @@ class _Gen:
             except ValueError as exc:
                 error = error or exc
                 flats.append(None)
+        fallback_cost = 0
         for attempt, i in enumerate(order + order):  # a second round tries minimal values
             flat = flats[i]
             if flat is None:
                 continue
             sub_refs = flat[1] if attempt < len(order) else max(flat[1], _SOFT_REFS + 1)
+            before = self.budget.tokens
             try:
                 value = self.value(_merge(rest, flat[0]), depth, sub_refs, name)
             except ValueError as exc:
                 error = error or exc
                 continue
-            others = [f[0] for j, f in enumerate(flats) if f is not None and j != i]
-            if key == "anyOf" or not any(self.matches(value, other) for other in others):
+            if key == "anyOf":
                 return value
-            fallback = fallback or [value]
+            others = [f[0] for j, f in enumerate(flats) if f is not None and j != i]
+            self.budget.work(len(others))
+            if not any(self.matches(value, other) for other in others):
+                return value
+            if not fallback:
+                fallback = [value]
+                fallback_cost = 0 if before is None or self.budget.tokens is None else before - self.budget.tokens
+            self.budget.tokens = before  # this value is not sent (yet)
         if fallback:
+            self.budget.spend(fallback_cost, fallback[0], complete=True)
             return fallback[0]
         raise error or ValueError(f"no {key} branch can be satisfied")
 
@@ -548,6 +656,7 @@ class _Gen:
         lo, hi = _count(node, "minLength", 0) or 0, _count(node, "maxLength", None)
         if hi is not None and lo > hi:
             raise ValueError(f"minLength {lo} exceeds maxLength {hi}")
+        lo = self.longest(lo)
         fmt = str(node.get("format", "")).lower()
         if fmt in ("date", "date-time", "time", "email", "uri", "url", "uuid", "ipv4", "ipv6", "hostname"):
             return self.formatted(fmt, lo, hi)
@@ -620,9 +729,11 @@ class _Gen:
             *((max(0, lo - k), True) for k in range(4)),
             *((spread, False) for spread in (1, lo, max(1, lo // 2)) * 4),
         ]
+        limit = 4 * self.longest(lo) + 16384
         for spread, stretch in tries:
+            self.budget.step()
             try:
-                text = self.patterns.emit(tree, spread, stretch)
+                text = self.patterns.write(tree, spread, stretch, limit)
             except Unsupported:
                 return None
             if self.matches(text, node):
@@ -646,49 +757,91 @@ class _Gen:
         unique, tries, plain = node.get("uniqueItems") is True, 0, self.plain
         seen: set[str] = set()
         out: list[Any] = []
-        while len(out) < want and tries < 20 * want + 20:
-            tries += 1
-            sub = prefix[len(out)] if len(out) < len(prefix) else items
-            item = self.value(sub, depth + 1, refs, _singular(name))
-            if unique and _canon(item) in seen:
-                self.plain = True  # retry with less natural but more varied strings
-                continue
-            seen.add(_canon(item))
-            out.append(item)
-        self.plain = plain
+        self.budget.spend(1, CUT)  # the opening bracket
+        try:
+            while len(out) < want and tries < 20 * want + 20:
+                tries += 1
+                sub = prefix[len(out)] if len(out) < len(prefix) else items
+                before = self.budget.tokens
+                if out:
+                    self.budget.spend(1, [*out, CUT])  # the comma
+                state = self.rng.getstate() if unique else None
+                try:
+                    item = self.value(sub, depth + 1, refs, _singular(name))
+                except Exhausted as cut:
+                    if state is None:
+                        raise Exhausted([*out, cut.partial, *([CUT] if cut.complete else [])]) from None
+                    item = self.whole_item(state, sub, depth + 1, refs, _singular(name), [*out, cut.partial])
+                    if _canon(item) not in seen:
+                        raise Exhausted([*out, item], complete=True) from None
+                if unique and _canon(item) in seen:
+                    self.budget.tokens = before
+                    self.plain = True  # retry with less natural but more varied strings
+                    continue
+                seen.add(_canon(item))
+                out.append(item)
+        finally:
+            self.plain = plain
         if len(out) < lo:
             raise ValueError(f"cannot find {lo} distinct items for a uniqueItems array")
+        self.budget.spend(1, [*out, CUT])  # the closing bracket
         return out
+
+    def whole_item(self, state: Any, sub: Any, depth: int, refs: int, name: str, partial: list[Any]) -> Any:
+        """An item of a ``uniqueItems`` array that ran out of room, made again whole (with the same draws):
+        only a whole item tells whether it repeats an earlier one and would have been drawn again."""
+        self.rng.setstate(state)
+        room, self.budget.tokens = self.budget.tokens, DEFAULT_OUTPUT_TOKENS
+        try:
+            return self.value(sub, depth, refs, name)
+        except Exhausted:
+            raise Exhausted(partial) from None  # too vast to tell: it ends the output where it ran out
+        finally:
+            self.budget.tokens = room
 
     def object(self, node: dict[str, Any], depth: int, refs: int, name: str, soft: bool) -> dict[str, Any]:
         props = _dict(node.get("properties"))
         required = [r for r in _list(node.get("required")) if isinstance(r, str)]
+        needed = set(required)
         extra = node.get("additionalProperties", True)
         lo, hi = _count(node, "minProperties", 0) or 0, _count(node, "maxProperties", None)
-        ordering = [k for k in _list(node.get("propertyOrdering")) if k in props or k in required]
+        room = self.budget.tokens
+        most = lo if room is None else min(lo, room // 4 + 1)  # each property costs 4 tokens or more
+        ordering = [k for k in _list(node.get("propertyOrdering")) if k in props or k in needed]
         order = list(dict.fromkeys([*ordering, *props, *required]))
+        self.budget.work(len(order))
         chosen = [
-            k for k in order if k in required or (not soft and props.get(k) is not False and self.rng.random() < 0.8)
+            k for k in order if k in needed or (not soft and props.get(k) is not False and self.rng.random() < 0.8)
         ]
-        optional = [k for k in chosen if k not in required]
-        while hi is not None and len(chosen) > hi and optional:
-            chosen.remove(optional.pop())
+        optional = [k for k in chosen if k not in needed]
+        if hi is not None and len(chosen) > hi and optional:
+            dropped = set(optional[len(optional) - min(len(chosen) - hi, len(optional)) :])
+            chosen = [k for k in chosen if k not in dropped]
         if hi is not None and len(chosen) > hi:
             raise ValueError(f"{len(chosen)} required properties exceed maxProperties {hi}")
-        chosen += [k for k in order if k not in chosen and props.get(k) is not False][: max(0, lo - len(chosen))]
-        chosen = [k for k in order if k in chosen]
+        taken = set(chosen)
+        chosen += [k for k in order if k not in taken and props.get(k) is not False][: max(0, lo - len(chosen))]
+        taken = set(chosen)
+        chosen = [k for k in order if k in taken]
         if len(chosen) < lo and extra is False:
             raise ValueError(f"minProperties {lo} needs more properties than additionalProperties: false allows")
         n = 0
-        while len(chosen) < lo:
+        while len(chosen) < most:
             n += 1
             chosen += [f"extra_{n}"] if f"extra_{n}" not in props else []
-        if hi is not None and len(chosen) > hi:
+        if hi is not None and max(len(chosen), lo) > hi:
             raise ValueError(f"minProperties {lo} exceeds maxProperties {hi}")
         out: dict[str, Any] = {}
+        self.budget.spend(1, CUT)  # the opening brace
         for key in chosen:
             if key not in props and extra is False:
                 raise ValueError(f"property {key!r} is needed but additionalProperties is false")
             sub = props[key] if key in props else extra if isinstance(extra, dict) else {}
-            out[key] = self.value(sub, depth + 1, refs, key)
+            self.budget.spend(token_rule.count_text(key) + 3 + bool(out), {**out, key: CUT})  # "key": and a comma
+            try:
+                out[key] = self.value(sub, depth + 1, refs, key)
+            except Exhausted as cut:
+                out[key] = cut.partial
+                raise Exhausted({**out, CUT: CUT} if cut.complete else out) from None
+        self.budget.spend(1, {**out, CUT: CUT})  # the closing brace
         return out

@@ -3,7 +3,8 @@
 All state (how often each rule was used, how often its conditions held) lives in the instance, so
 one instance per context gives each test its own script. Choosing and consuming a rule happens in
 one synchronous step, with no ``await`` in between, so concurrent requests on the event loop can
-never both take a one-shot rule. Delays are awaited only after the choice is made.
+never both take a one-shot rule. Delays are awaited only after the choice is made; only the facts of
+a huge request are read off the loop, before it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from ..offload import HEAVY_BYTES, off_loop
 from ..scenarios import failures, render
 from ..scenarios.conditions import Groups
 from ..scenarios.facts import Facts
@@ -51,7 +53,10 @@ class ScriptedBackend:
         if call.method not in _SCRIPTED:
             return await self.fallback.answer(call)
         self.requests += 1
-        facts = Facts.of(call, self.requests)
+        if call.size > HEAVY_BYTES:  # reading a huge request takes long: off the loop, before the choice
+            facts = await off_loop(Facts.of, call, self.requests)
+        else:
+            facts = Facts.of(call, self.requests)
         picked = self._pick(facts)
         if picked is None:
             if self.scenario.unmatched == "default":

@@ -7,6 +7,8 @@ SPEC is ``default``, ``scenario:FILE`` (a scenario file, one fresh state per con
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +16,37 @@ from ..settings import Settings
 from .base import Backend
 from .router import Factory, Route, Router
 
+_PARSED: weakref.WeakValueDictionary[bytes, Factory] = weakref.WeakValueDictionary()
 
-def scenario_factory(document: Any, source: str) -> Factory:
-    """A factory of scripted backends for a scenario document; ValueError names what is wrong."""
+
+def scenario_factory(document: str | bytes, source: str) -> Factory:
+    """A factory of scripted backends for a scenario document; ValueError names what is wrong.
+
+    Parsing is the costly part (a 1 MB file takes a second and some 20 MB), and a test suite loads
+    the same scenario for test after test, so a document's factory is shared for as long as some
+    context uses it.
+    """
     from ..scenarios.loader import parse_scenario
     from .scripted import ScriptedBackend
 
+    raw = document.encode() if isinstance(document, str) else document
+    key = hashlib.sha256(raw).digest()  # the source only names the document in errors, which are not kept
+    if (found := _PARSED.get(key)) is not None:
+        return found
     try:
-        scenario = parse_scenario(document, source)
+        scenario = parse_scenario(raw, source)
     except RecursionError:
         raise ValueError(f"{source}: the scenario is nested too deeply") from None
-    return lambda fallback: ScriptedBackend(scenario, fallback=fallback)
+
+    def factory(fallback: Backend) -> Backend:
+        return ScriptedBackend(scenario, fallback=fallback)
+
+    _PARSED[key] = factory
+    return factory
+
+
+RECORD_MODES = ("none", "once", "new_episodes", "all")
+"""In order of what they may do to a cassette: a context may narrow the server's mode, never widen it."""
 
 
 def scenario_file_factory(path: Path) -> Factory:
@@ -77,7 +99,7 @@ def build_router(settings: Settings, default: Backend) -> Router:
         routes.append(Route("*", scenario_file_factory(settings.scenario), f"scenario:{settings.scenario}"))
     if settings.cassette is not None and not settings.cassette.is_dir():
         routes.append(Route("*", cassette_factory(settings.cassette, settings), f"cassette:{settings.cassette}"))
-    return Router(default, routes, max_contexts=settings.max_contexts)
+    return Router(default, routes, max_contexts=settings.max_contexts, override_bytes=settings.scenario_bytes)
 
 
 def cassette_chooser(settings: Settings) -> Any:
@@ -89,6 +111,11 @@ def cassette_chooser(settings: Settings) -> Any:
         if settings.cassette is None or not settings.cassette.is_dir():
             raise ValueError("choosing a cassette per context needs --cassette to name a directory")
         mode = record_mode or settings.record_mode
+        if mode not in RECORD_MODES or RECORD_MODES.index(mode) > RECORD_MODES.index(settings.record_mode):
+            raise ValueError(
+                f"record mode {mode!r} is more than this server was started with ({settings.record_mode!r}); "
+                "recording and re-recording are switched on only by --record-mode when the server starts"
+            )
         return cassette_factory(resolve(settings.cassette, name), settings.model_copy(update={"record_mode": mode}))
 
     return choose

@@ -24,6 +24,10 @@ the call's position, and hinted with the prompt text around the mention (so an e
 word written next to the name tends to show up). Every call carries an 8-character ``id`` and an
 ``args`` object, ``{}`` for functions without parameters, since the Python SDK skips calls whose
 args are missing.
+
+The work is linear in the prompt whatever the number of declarations, at most
+:data:`MAX_MENTIONS` mentions are planned, and calls stop where the output budget ends (whole calls
+only: the answer then finishes with ``MAX_TOKENS``).
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..budget import Budget, Exhausted, TooComplex
 from ..wire import errors
 from .schema_values import value_for_schema
 
 __all__ = [
     "FINISH_MESSAGE",
+    "MAX_MENTIONS",
     "Declaration",
     "Planned",
     "Progress",
@@ -51,11 +57,13 @@ __all__ = [
 ]
 
 FINISH_MESSAGE = "Model generated function call(s)."
+MAX_MENTIONS = 1024
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _THEN = re.compile(r"\bthen\b", re.IGNORECASE)
 # Names may hold letters, digits, "_", ".", ":" and "-"; a mention must not sit inside a longer
-# identifier, but a sentence's full stop right after the name is fine.
-_BEFORE, _AFTER = r"(?<![\w.:-])", r"(?![\w-]|[.:][\w-])"
+# identifier, but a sentence's full stop right after the name is fine. So a mention starts a run of
+# such characters and ends at its end, or before a "." or ":" that no name character follows.
+_RUN = re.compile(r"[\w.:-]+")
 
 
 @dataclass(frozen=True)
@@ -150,17 +158,29 @@ def progress(contents: list[dict[str, Any]]) -> Progress:
 
 
 def _mentions(segment: str, functions: list[Declaration]) -> list[tuple[int, int, Declaration]]:
-    """Non-overlapping (start, end, function) mentions in order; the longest name wins a tie."""
-    hits: list[tuple[int, int, int, Declaration]] = []
-    for order, decl in enumerate(functions):
-        pattern = _BEFORE + re.escape(decl.name) + _AFTER
-        hits += [(m.start(), m.end(), order, decl) for m in re.finditer(pattern, segment, re.IGNORECASE)]
-    hits.sort(key=lambda h: (h[0], h[0] - h[1], h[2]))
+    """Non-overlapping (start, end, function) mentions in order, at most :data:`MAX_MENTIONS`; where
+    several names fit at one place the longest wins, then the first declared."""
+    names: dict[str, Declaration] = {}
+    for decl in functions:
+        names.setdefault(decl.name.lower(), decl)
+    longest = max(len(name) for name in names)
     kept: list[tuple[int, int, Declaration]] = []
-    for start, end, _, decl in hits:
-        if not kept or start >= kept[-1][1]:
-            kept.append((start, end, decl))
+    for run in _RUN.finditer(segment):
+        word = run.group()
+        ends = [len(word)] + [i for i in range(min(len(word), longest + 1)) if _stops_at(word, i)]
+        for end in sorted(ends, reverse=True):
+            found = names.get(word[:end].lower()) if end <= longest else None
+            if found is not None:
+                kept.append((run.start(), run.start() + end, found))
+                break
+        if len(kept) >= MAX_MENTIONS:
+            break
     return kept
+
+
+def _stops_at(word: str, end: int) -> bool:
+    """Whether a name may end before ``word[end]``: a "." or ":" that no name character follows."""
+    return word[end] in ".:" and (end + 1 == len(word) or word[end + 1] in ".:")
 
 
 def plan(prompt: str, functions: list[Declaration]) -> list[list[Planned]]:
@@ -169,7 +189,13 @@ def plan(prompt: str, functions: list[Declaration]) -> list[list[Planned]]:
         return []
     mentions = _mentions(prompt, functions)
     # A "then" inside a mentioned name (``do-then``) does not cut the prompt.
-    cuts = [(m.start(), m.end()) for m in _THEN.finditer(prompt) if not any(s <= m.start() < e for s, e, _ in mentions)]
+    firsts = [m[0] for m in mentions]
+
+    def inside(at: int) -> bool:
+        k = bisect.bisect_right(firsts, at) - 1
+        return k >= 0 and at < mentions[k][1]
+
+    cuts = [(m.start(), m.end()) for m in _THEN.finditer(prompt) if not inside(m.start())]
     starts = [c[0] for c in cuts]
     lows, highs = [0, *(c[1] for c in cuts)], [*starts, len(prompt)]
     steps: dict[int, list[Planned]] = {}
@@ -186,15 +212,18 @@ def plan(prompt: str, functions: list[Declaration]) -> list[list[Planned]]:
     return [steps[k] for k in sorted(steps)] or [[Planned(functions[0], " ".join(prompt.split()))]]
 
 
-def calls_to_make(body: dict[str, Any], state: Progress | None = None) -> list[Planned]:
+def calls_to_make(body: dict[str, Any], state: Progress | None = None, budget: Budget | None = None) -> list[Planned]:
     """The calls this request's answer makes; empty when the model should answer text.
 
-    ``state`` is ``progress(body["contents"])`` when the caller has it already.
+    ``state`` is ``progress(body["contents"])`` when the caller has it already; ``budget`` counts the
+    work of reading a long prompt.
     """
     if state is None:
         state = progress(body.get("contents", []))
     if not state.awaiting:
         return []
+    if budget is not None:
+        budget.work(len(state.prompt) // 64)
     steps = plan(state.prompt, callable_functions(body))
     if not steps:
         return []
@@ -208,18 +237,28 @@ def _call_id(seed: bytes, index: int) -> str:
     return "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in raw[:8])
 
 
-def call_parts(planned: list[Planned], seed: bytes) -> list[dict[str, Any]]:
+def call_parts(planned: list[Planned], seed: bytes, budget: Budget | None = None) -> list[dict[str, Any]]:
     """The ``functionCall`` parts for ``planned``, arguments valid against each declaration's schema.
 
     A schema no value satisfies is the client's mistake, so it is answered with a 400 that names
-    the declaration, rather than with a call the client's own validation would reject.
+    the declaration, rather than with a call the client's own validation would reject. Calls stop
+    where ``budget``'s output ends; a call is sent whole or not at all.
     """
+    budget = budget if budget is not None else Budget(65_536)
     parts: list[dict[str, Any]] = []
     for index, item in enumerate(planned):
         decl = item.declaration
         arg_seed = seed + b"|args|" + index.to_bytes(4, "big")
         try:
-            args = value_for_schema(decl.schema, seed=arg_seed, json_schema=decl.json_schema, hint=item.hint)
+            budget.spend(len(decl.name) // 8 + 8)  # the name and the call's punctuation
+            args = value_for_schema(
+                decl.schema, seed=arg_seed, json_schema=decl.json_schema, hint=item.hint, budget=budget
+            )
+        except Exhausted:
+            break
+        except TooComplex:
+            message = f"* GenerateContentRequest.{decl.path}: {errors.MSG_TOO_MANY_STATES}\n"
+            raise errors.invalid_argument(message) from None
         except ValueError as exc:
             raise errors.invalid_argument(
                 f"* GenerateContentRequest.{decl.path}: no arguments satisfy the parameters of function "

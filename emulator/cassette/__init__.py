@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .matching import Index, Matcher, normalise
 from .model import FORMAT, Cassette, Event, Interaction, RecordedRequest, RecordedResponse
-from .store import CassetteError, append, load, resolve, save
+from .store import CassetteError, append, compact, load, resolve, save
 
 __all__ = [
     "FORMAT",
@@ -17,6 +17,7 @@ __all__ = [
     "RecordedRequest",
     "RecordedResponse",
     "append",
+    "compact",
     "load",
     "normalise",
     "resolve",

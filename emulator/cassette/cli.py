@@ -133,14 +133,17 @@ def redact_command(
     """Redacts in place: credential headers, ?key=, every --secret and every key-like string found."""
     for path in files:
         cassette = _load(path)
-        before = store.read_text(path)
-        secrets = set(secret or ()) | set(redact.find_secrets(before))
+        shot = store.snapshot(path)  # the file and any journal a recording left: both are rewritten
+        before = shot.text or ""
+        journaled = shot.journal.text if shot.journal else ""
+        secrets = set(secret or ()) | set(redact.find_secrets(before + journaled))
         try:
             store.save(cassette, path, secrets, plain=cassette.metadata.get("format") != FORMAT)
         except CassetteError as exc:
             typer.echo(f"error: {path}: {exc}", err=True)
             raise typer.Exit(2) from None
-        typer.echo(f"{path}: {'unchanged' if store.read_text(path) == before else 'redacted'}")
+        changed = shot.journal is not None or store.read_text(path) != before
+        typer.echo(f"{path}: {'redacted' if changed else 'unchanged'}")
 
 
 @app.command("convert")
@@ -156,6 +159,7 @@ def convert_command(
     cassette = _load(source)
     try:
         if to == "genai-replay":
+            cassette.metadata.pop(store.JOURNAL_KEY, None)  # a replay file has no journal beside it
             scrubbed = cassette.model_copy(update={"interactions": [redact.scrub(i) for i in cassette.interactions]})
             text = json.dumps(convert.to_genai_replay(scrubbed), indent=2, ensure_ascii=False) + "\n"
             store.check(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import codec, convert, redact, store
@@ -110,19 +111,41 @@ def _duplicates(cassette: Cassette) -> dict[int, int]:
     return duplicates
 
 
+def _cassette(data: Any) -> Cassette:
+    if data is None:  # only a journal so far
+        return Cassette()
+    return convert.from_genai_replay(data) if convert.is_genai_replay(data) else codec.from_dict(data)
+
+
+def _pending(path: Path, journal: store.Journal | None, waiting: int) -> list[Finding]:
+    """A journal left beside the cassette: a recording still going on, or one that was killed."""
+    if journal is None:
+        return []
+    torn = " and a last line cut short (ignored)" if journal.torn else ""
+    where = store.journal_path(path).name
+    return [
+        Finding(path, None, f"{waiting} interaction(s) not yet folded into the file wait in {where}{torn}; "
+                "'gemini-emulator cassette redact FILE' folds them in")
+    ]  # fmt: skip
+
+
 def lint(path: Path) -> list[Finding]:
     try:
-        text = store.read_text(path)
-        data = store.parse(text, path.suffix.lower())
+        shot = store.snapshot(path)
+        data = store.parse(shot.text, path.suffix.lower()) if shot.text is not None else None
     except store.CassetteError as exc:
         return [Finding(path, None, str(exc))]
+    text = (shot.text or "") + (shot.journal.text if shot.journal else "")
     hits = redact.find_secrets(text)
     findings = [Finding(path, None, f"credential-like string {hit[:4]}... in the file") for hit in hits]
-    findings += [Finding(path, None, message) for message in _format(data)]
+    findings += [Finding(path, None, message) for message in _format(data)] if data is not None else []
     try:
-        cassette = convert.from_genai_replay(data) if convert.is_genai_replay(data) else codec.from_dict(data)
-    except codec.FormatError as exc:
+        cassette = _cassette(data)
+        held = len(cassette.interactions)
+        cassette = store.merge(cassette, shot.journal, path)
+    except (codec.FormatError, store.CassetteError) as exc:
         return [*findings, Finding(path, None, str(exc))]
+    findings += _pending(path, shot.journal, len(cassette.interactions) - held)
     if not cassette.interactions:
         findings.append(Finding(path, None, "no interactions"))
     duplicates = _duplicates(cassette)

@@ -2,16 +2,22 @@
 
 Known places (credential headers, ``?key=``) are cleared whatever their value; known values (the
 live key a recorder was handed, ``--secret``) are cleared wherever they appear, upstreams being
-fond of echoing URLs and headers back in error bodies. Patterns are not replaced blindly: a key
-that is not the live one is a surprise, and the writer refuses it loudly rather than guessing.
+fond of echoing URLs and headers back in error bodies. An echo is rarely exact: it is truncated
+("AIzaSyD...x7Q"), upper- or lower-cased, percent-encoded by one layer and not the next, or
+base64-encoded inside a token. So every piece of a live secret is hunted in all those disguises
+(:class:`Hunt`). Patterns are not replaced blindly: a key that is not the live one is a surprise,
+and the writer refuses it loudly rather than guessing.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from urllib.parse import quote
+
+import re2
 
 from .model import Event, Headers, Interaction
 
@@ -26,7 +32,21 @@ SENSITIVE_HEADERS = frozenset(
     {"x-goog-api-key", "authorization", "x-goog-user-project", "cookie", "set-cookie", "proxy-authorization"}
 )
 
-_KEY_QUERY = r"(?<=[?&]key=)[^&#\s\"'<>]+"
+_KEY_QUERY = re.compile(r"(?<=[?&]key=)[^&#\s\"'<>]+")
+
+MIN_SECRET = 8
+"""Shorter values are not hunted through bodies: a test's key ``k`` would shred every word with a k.
+Headers and ``?key=`` are redacted whatever their length; real keys are 39 characters. It is also the
+shortest piece of a secret (in characters of the secret or of its base64) that counts as a leak."""
+
+MAX_HUNTED = 128
+"""Characters of secret one compiled pattern hunts: compiling costs more than linear time in what one
+alternation holds (a 39-character key: 4 ms; 128 characters: some 40 ms). Longer secrets are cut
+into overlapping windows and larger sets into batches, one pattern each, their matches merged."""
+
+_OVERLAP = 2 * MIN_SECRET  # every piece (< 2 * MIN_SECRET units) lies inside one window
+
+_B64_CHAR = {"+": r"(?:[+\-]|%2[bB])", "-": r"(?:[+\-]|%2[bB])", "/": r"(?:[/_]|%2[fF])", "_": r"(?:[/_]|%2[fF])"}
 
 
 def find_secrets(text: str) -> list[str]:
@@ -35,21 +55,169 @@ def find_secrets(text: str) -> list[str]:
     return [hit for _, hit in sorted(hits)]
 
 
-MIN_SECRET = 8
-"""Shorter values are not hunted through bodies: a test's key ``k`` would shred every word with a k.
-Headers and ``?key=`` are redacted whatever their length; real keys are 39 characters."""
+# --- disguises of a live secret -----------------------------------------------------------------
 
 
-def _replacer(secrets: Iterable[str]) -> Callable[[str], str]:
-    """One regex for every known value and the ``key`` query parameter, so each string is scanned once."""
-    values = {v for s in secrets if len(s) >= MIN_SECRET for v in (s, quote(s, safe="")) if v not in REDACTED}
-    alternatives = [re.escape(v) for v in sorted(values, key=len, reverse=True)] + [_KEY_QUERY]
-    pattern = re.compile("|".join(alternatives))
+def _unit(char: str) -> str:
+    """One character of a secret as it may appear: itself in any case (the pattern is caseless
+    here), or percent-encoded with either hex case; a space may also be a form-encoded ``+``."""
+    forms = {_literal(char)} | {"".join(f"%{b:02x}" for b in c.encode()) for c in {char, char.lower(), char.upper()}}
+    if char == " ":
+        forms.add(r"\+")
+    return "(?:" + "|".join(sorted(forms)) + ")"
+
+
+def _literal(char: str) -> str:
+    return char if char.isalnum() and char.isascii() else f"\\x{{{ord(char):x}}}"
+
+
+def _pieces(units: list[str]) -> list[str]:
+    """Every run of MIN_SECRET to 2*MIN_SECRET-1 consecutive units; any longer run is several pieces
+    end to end, so ``(?:piece)+`` matches exactly the runs of at least MIN_SECRET units."""
+    found = []
+    for start in range(len(units) - MIN_SECRET + 1):
+        tail = ""
+        for unit in reversed(units[start + MIN_SECRET : start + 2 * MIN_SECRET - 1]):
+            tail = f"(?:{unit}{tail})?"
+        found.append("".join(units[start : start + MIN_SECRET]) + tail)
+    return found
+
+
+def _base64_forms(secret: str) -> list[str]:
+    """The secret's base64, at each of the three byte alignments it may have inside a longer value,
+    keeping only the characters that depend on the secret's bytes alone (the one or two at each end
+    that mix in a neighbour's bits tell less than a byte of it)."""
+    raw = secret.encode()
+    forms = []
+    for shift in range(3):
+        text = base64.b64encode(b"\0" * shift + raw + b"\0\0").decode()
+        forms.append(text[-(-8 * shift // 6) : 8 * (shift + len(raw)) // 6])
+    return forms
+
+
+def _windows(secrets: Iterable[str]) -> list[str]:
+    """The secrets worth hunting, long ones cut into overlapping windows, in a stable order."""
+    found = set()
+    for secret in secrets:
+        if secret and len(secret) >= MIN_SECRET:
+            step = MAX_HUNTED - _OVERLAP
+            found |= {secret[i : i + MAX_HUNTED] for i in range(0, max(1, len(secret) - _OVERLAP), step)}
+    return sorted(found)
+
+
+_OPTIONS = re2.Options()
+_OPTIONS.longest_match = True  # the longest run at the leftmost start: one REDACTED per run, no leftovers
+_OPTIONS.never_capture = True
+_OPTIONS.log_errors = False
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(batch: tuple[str, ...]) -> Any:
+    """One RE2 pattern for every disguise of a batch of secrets: time linear in the text whatever
+    the number of alternatives. Letters and percent-escapes caseless; base64 exact, but either
+    alphabet and with ``+`` and ``/`` percent-encoded or not."""
+    literal = [p for s in batch for p in _pieces([_unit(c) for c in s])]
+    encoded = {p for s in batch for form in _base64_forms(s) for p in _pieces([_B64_CHAR.get(c, c) for c in form])}
+    return re2.compile(f"(?:(?i:{'|'.join(literal)})|{'|'.join(sorted(encoded))})+", _OPTIONS)
+
+
+class Hunt:
+    """Every disguise of a set of live secrets: usually one compiled pattern; for long secrets or
+    large sets a few, whose matches are merged so that a run still becomes one REDACTED."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        batches: list[list[str]] = [[]]
+        for window in _windows(secrets):
+            if batches[-1] and sum(map(len, batches[-1])) + len(window) > MAX_HUNTED:
+                batches.append([])
+            batches[-1].append(window)
+        self.windows = frozenset(w for batch in batches for w in batch)
+        self.patterns = [_compiled(tuple(batch)) for batch in batches if batch]
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        found = sorted(m.span() for p in self.patterns for m in p.finditer(text))
+        merged: list[tuple[int, int]] = []
+        for start, end in found:
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        return merged
+
+    def search(self, text: str) -> bool:
+        return any(p.search(text) is not None for p in self.patterns)
+
+    def sub(self, text: str) -> str:
+        if len(self.patterns) == 1:
+            return str(self.patterns[0].sub(REDACTED, text))
+        pieces, last = [], 0
+        for start, end in self.spans(text):
+            pieces += [text[last:start], REDACTED]
+            last = end
+        return "".join(pieces) + text[last:]
+
+
+@functools.lru_cache(maxsize=32)
+def _hunt(windows: frozenset[str]) -> Hunt:
+    return Hunt(windows)
+
+
+def hunt(secrets: Iterable[str]) -> Hunt:
+    """The (memoised) hunt for ``secrets``; false when none is long enough to hunt."""
+    return _hunt(frozenset(_windows(secrets)))
+
+
+def find_disguised(text: str, secrets: Iterable[str]) -> list[str]:
+    """Pieces of a live secret (in any disguise) in ``text``; REDACTED itself never counts."""
+    found = hunt(secrets)
+    if not found:
+        return []
+    return [text[a:b] for a, b in found.spans(text) if text[a:b].replace(REDACTED, "")]
+
+
+# --- scrubbing ------------------------------------------------------------------------------------
+
+
+def _replacer(secrets: Iterable[str], sample: Any = None) -> Callable[[str], str]:
+    """Each string is searched once for disguised secrets and once (when it has one) for ``key=``.
+
+    Given ``sample`` (all the data about to be fixed), one search over all its strings joined by
+    NULs first: most interactions hold no secret, and one pass over a megabyte costs a fraction of
+    ten thousand small ones (a run of a secret never spans a NUL unless the secret has one).
+    """
+    found: Hunt | None = hunt(secrets) or None
+    if found is not None and sample is not None and _surely_clean(found, sample):
+        found = None
 
     def replace(text: str) -> str:
-        return pattern.sub(REDACTED, text) if text else text
+        if found is not None and len(text) >= MIN_SECRET:
+            text = found.sub(text)
+        return _KEY_QUERY.sub(REDACTED, text) if "key=" in text else text
 
     return replace
+
+
+def _surely_clean(found: Hunt, sample: Any) -> bool:
+    if any("\0" in window for window in found.windows):
+        return False
+    return not found.search("\0".join(_strings(sample)))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in JSON-like data, dict keys included, depth first without recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            yield from (k for k in item if isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _walk(value: Any, fix: Callable[[str], str]) -> Any:
@@ -64,23 +232,38 @@ def _walk(value: Any, fix: Callable[[str], str]) -> Any:
 
 def _headers(headers: Headers, fix: Callable[[str], str]) -> Headers:
     return {
-        name: [REDACTED] * len(values) if name.lower() in SENSITIVE_HEADERS else [fix(v) for v in values]
+        fix(name): [REDACTED] * len(values) if name.lower() in SENSITIVE_HEADERS else [fix(v) for v in values]
         for name, values in headers.items()
     }
 
 
+def scrub_data(value: Any, secrets: Iterable[str] = frozenset()) -> Any:
+    """A redacted copy of JSON-like data (a cassette's own metadata, say)."""
+    return _walk(value, _replacer(secrets, value))
+
+
 def scrub(interaction: Interaction, secrets: Iterable[str] = frozenset()) -> Interaction:
     """A redacted copy; scrubbing it again changes nothing."""
-    fix = _replacer(secrets)
     req, resp = interaction.request, interaction.response
+    sample = [
+        req.method, req.uri, req.headers, req.body, resp.message, resp.headers, resp.body, resp.raw,
+        [e.data for e in resp.events or ()], interaction.metadata,
+    ]  # fmt: skip
+    fix = _replacer(secrets, sample)
     request = req.model_copy(
-        update={"uri": fix(req.uri), "headers": _headers(req.headers, fix), "body": _walk(req.body, fix)}
+        update={
+            "method": fix(req.method),
+            "uri": fix(req.uri),
+            "headers": _headers(req.headers, fix),
+            "body": _walk(req.body, fix),
+        }
     )
     events = None
     if resp.events is not None:
         events = [Event(data=_walk(e.data, fix), delay=e.delay) for e in resp.events]
     response = resp.model_copy(
         update={
+            "message": fix(resp.message),
             "headers": _headers(resp.headers, fix),
             "body": _walk(resp.body, fix),
             "events": events,
@@ -88,3 +271,46 @@ def scrub(interaction: Interaction, secrets: Iterable[str] = frozenset()) -> Int
         }
     )
     return Interaction(request=request, response=response, metadata=_walk(interaction.metadata, fix))
+
+
+# --- the access log -------------------------------------------------------------------------------
+
+
+def _may_hold(text: str, secret: str) -> bool:
+    """Whether ``text`` could hold a disguise of ``secret``: an exact, cheap test that spares the
+    access log compiling a pattern for every new key. Percent-escapes (which could hide a piece
+    behind a stray ``%``) and non-ASCII secrets (whose case folding differs) always say yes."""
+    if "%" in text or not secret.isascii() or " " in secret:
+        return True
+    lowered = text.lower()
+    if any(gram in lowered for gram in _grams(secret.lower())):
+        return True
+    normal = _urlsafe(text)
+    return any(gram in normal for form in _base64_forms(secret) for gram in _grams(_urlsafe(form)))
+
+
+def _grams(text: str) -> set[str]:
+    return {text[i : i + MIN_SECRET] for i in range(len(text) - MIN_SECRET + 1)}
+
+
+def _urlsafe(text: str) -> str:
+    return text.replace("+", "-").replace("/", "_")
+
+
+def for_log(text: str, secrets: Iterable[str]) -> str:
+    """``text`` fit for a log line: the request's own key or token gone in any disguise, and so is
+    anything shaped like a Google key or token (``AIza...``, ``ya29.``) and any ``key=`` value.
+
+    Meant for the event loop: a pattern is compiled only when the text may hold a piece of a key
+    (then at most some 40 ms, once per key); keys longer than MAX_HUNTED, which the service never
+    issues, are removed only where they appear whole.
+    """
+    for pattern in SECRET_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    hunted = []
+    for secret in filter(None, secrets):
+        if len(secret) > MAX_HUNTED:
+            text = text.replace(secret, REDACTED)
+        elif len(secret) >= MIN_SECRET and _may_hold(text, secret):
+            hunted.append(secret)
+    return _replacer(hunted)(text)

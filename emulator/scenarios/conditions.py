@@ -6,12 +6,12 @@ is the only condition that needs memory, so it is evaluated by the backend, whic
 
 from __future__ import annotations
 
-import re
 from fnmatch import fnmatchcase
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
 
+from ..patterns import PatternError, compile_pattern
 from .facts import Facts
 from .fields import IntSet, Names, Spec
 
@@ -24,24 +24,26 @@ class TextMatch(Spec):
     equals: str | None = Field(None, description="Whole text, compared after stripping surrounding whitespace.")
     contains: str | None = Field(None, description="Substring that must occur.")
     regex: str | None = Field(
-        None, description="Python regex searched in the text; its groups are available as {{ match.N }}."
+        None,
+        description="RE2 regex (linear time: no look-arounds or back-references) searched in the text; its "
+        "groups are available as {{ match.N }}.",
     )
     ignore_case: bool = Field(False, description="Compare case-insensitively (all three tests).")
-    _pattern: re.Pattern[str] | None = PrivateAttr(None)
+    _pattern: Any = PrivateAttr(None)
 
     @field_validator("regex")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
-            except re.error as exc:
+                compile_pattern(value)
+            except PatternError as exc:
                 raise ValueError(f"invalid regex: {exc}") from None
         return value
 
     def model_post_init(self, context: Any) -> None:
         if self.regex is not None:
-            self._pattern = re.compile(self.regex, re.IGNORECASE if self.ignore_case else 0)
+            self._pattern = compile_pattern(self.regex, self.ignore_case)
 
     def match(self, text: str) -> Groups | None:
         """The regex groups (empty without a regex) when the text satisfies every test, else None."""

@@ -1,7 +1,7 @@
 """Reading scenario files: bounded, tag-free, and with errors a person can act on.
 
-YAML is read with ``yaml.safe_load`` only, so a file can never name a Python object. Files over
-:data:`MAX_BYTES` are refused before they are read, and a YAML file may use at most
+YAML is read by :mod:`emulator.safe_yaml` (safe, libyaml-accelerated), so a file can never name a
+Python object. Files over :data:`MAX_BYTES` are refused before they are read, and a YAML file may use at most
 :data:`MAX_ALIASES` aliases (``*name``): anchors are handy for reusing a block, but each alias can
 multiply the document (the "billion laughs" attack), and a handful is all a scenario needs.
 Validation errors name the file, the rule (by index and name) and the field, one line each.
@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .. import safe_yaml
 from .model import Scenario
 
 MAX_BYTES = 1024 * 1024
@@ -53,8 +54,18 @@ def parse_scenario(text: str | bytes, source: str = "<scenario>", json_format: b
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(f"{source}: scenario is not UTF-8 text") from None
-    data = _json(decoded, source) if json_format else _yaml(decoded, source)
+    data = _json(decoded, source) if json_format else _json_or_yaml(decoded, source)
     return scenario_from_data(data, source)
+
+
+def _json_or_yaml(text: str, source: str) -> Any:
+    """JSON is YAML too, but the JSON parser reads it thirty times faster (and holds the GIL far less)."""
+    if text.lstrip().startswith("{"):
+        try:
+            return json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            pass  # YAML's flow style, or a mistake: the YAML reader says where
+    return _yaml(text, source)
 
 
 def scenario_from_data(data: Any, source: str = "<scenario>") -> Scenario:
@@ -76,10 +87,11 @@ def _json(text: str, source: str) -> Any:
 
 def _yaml(text: str, source: str) -> Any:
     try:
-        aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader))
-        if aliases > MAX_ALIASES:
-            raise ScenarioError(f"{source}: {aliases} YAML aliases; at most {MAX_ALIASES} are allowed")
-        return yaml.safe_load(text)
+        return safe_yaml.load(text, MAX_ALIASES)
+    except safe_yaml.AliasBomb:
+        raise ScenarioError(
+            f"{source}: more than {MAX_ALIASES} YAML aliases; at most {MAX_ALIASES} are allowed"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source

@@ -5,6 +5,8 @@ from the request. There is no expression language, no filters, no attribute acce
 objects and no second pass, so text that arrives in a request (which may itself contain ``{{``) is
 inserted literally and never interpreted. Anything between ``{{`` and ``}}`` that is not such a path
 is rejected when the scenario is loaded, so a typo fails at load time, not in the middle of a test.
+What one string renders to is bounded (:data:`MAX_RENDERED`): a placeholder written 55,000 times
+must not turn a short prompt into a 100 MB answer.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ ROOTS: dict[str, str] = {
     "match": "groups of the when.last_user_text regex: match.0 (whole), match.1, match.NAME",
     "scenario": "name of the scenario",
 }
+MAX_RENDERED = 1024 * 1024
+"""Characters one template may render to."""
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*")
 
@@ -36,6 +40,16 @@ class TemplateError(LookupError):
         shown = ", ".join(known) if known else "nothing"
         super().__init__(f"template {{{{ {path} }}}} has no value in this request (available there: {shown})")
         self.path = path
+
+
+class TemplateTooLarge(TemplateError):
+    """A template that would render to more than :data:`MAX_RENDERED` characters."""
+
+    def __init__(self, size: int) -> None:
+        LookupError.__init__(
+            self, f"the template renders to more than {MAX_RENDERED} characters (at least {size}); shorten the reply"
+        )
+        self.path = ""
 
 
 def check(text: str) -> str:
@@ -90,7 +104,17 @@ def _as_text(value: Any) -> str:
 
 def render(text: str, context: Mapping[str, Any]) -> str:
     """``text`` with every placeholder replaced; one pass, so inserted text is never expanded again."""
-    return _EXPRESSION.sub(lambda m: _as_text(lookup(m.group(1).strip(), context)), text)
+    size = len(text)
+
+    def insert(match: re.Match[str]) -> str:
+        nonlocal size
+        inserted = _as_text(lookup(match.group(1).strip(), context))
+        size += len(inserted) - len(match.group(0))
+        if size > MAX_RENDERED:
+            raise TemplateTooLarge(size)
+        return inserted
+
+    return _EXPRESSION.sub(insert, text)
 
 
 def render_value(value: Any, context: Mapping[str, Any]) -> Any:

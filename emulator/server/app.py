@@ -17,6 +17,7 @@ from aiohttp.web_request import BaseRequest
 from ..backends.base import Backend
 from ..backends.default import DefaultBackend
 from ..backends.specs import build_router, cassette_chooser, scenario_factory
+from ..cassette import redact
 from ..catalogue import Catalogue
 from ..settings import Settings
 from ..wire import errors
@@ -24,6 +25,7 @@ from ..wire.errors import ApiError
 from .control import Control
 from .handlers import Api
 from .responses import error_response
+from .trust import ControlTrust
 
 log = logging.getLogger("emulator")
 API_KEY: web.AppKey[Api] = web.AppKey("api", Api)
@@ -76,10 +78,21 @@ class QuietProtocolErrors(logging.Filter):
 
 
 class AccessLogger(AbstractAccessLogger):
-    """Method, path, status and time; never the query string, which may carry ``key=``."""
+    """Method, path, status and time; never the query string, which may carry ``key=``, and never the
+    caller's key or token in the path (a model name or a base-URL prefix can hold one)."""
 
     def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info("%s %s %s %.1fms", request.method, request.path, response.status, time * 1000)
+        path = redact.for_log(request.path, _credentials(request))
+        self.logger.info("%s %s %s %.1fms", request.method, path, response.status, time * 1000)
+
+
+def _credentials(request: BaseRequest) -> list[str]:
+    bearer = request.headers.get("Authorization", "")
+    return [
+        request.headers.get("x-goog-api-key", ""),
+        request.query.get("key", ""),
+        bearer.split(" ", 1)[1] if " " in bearer else bearer,
+    ]
 
 
 def create_app(
@@ -91,8 +104,14 @@ def create_app(
     settings = settings or Settings()
     router = build_router(settings, backend or DefaultBackend(seed=settings.seed))
     api = Api(settings, catalogue or Catalogue.load(settings.models_file), router)
+    trust = ControlTrust(
+        bound_host=settings.host,
+        allowed_hosts=settings.allowed_hosts,
+        allow_remote=settings.control_remote,
+        secrets=settings.control_secrets,
+    )
     control = Control(
-        router, api.journal, scenario_factory, cassette_chooser(settings), settings.control_remote, api.faults
+        router, api.journal, scenario_factory, cassette_chooser(settings), trust, api.faults, settings.body_timeout
     )
     app = web.Application(middlewares=[guard], client_max_size=settings.max_body_bytes)
     app.router.add_route("*", "/_emulator/{name}", control.handle, expect_handler=expect_continue)
@@ -103,5 +122,11 @@ def create_app(
     async def closing(_: web.Application) -> None:
         api.shutdown()
 
+    async def closing_recorders(_: web.Application) -> None:
+        from ..backends.record import close_all
+
+        await close_all()
+
     app.on_shutdown.append(closing)
+    app.on_cleanup.append(closing_recorders)
     return app

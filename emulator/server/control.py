@@ -1,29 +1,37 @@
 """The control plane under ``/_emulator/``: health, reset, per-context scenarios and the journal.
 
 A call's context is the ``x-emulator-context`` header, else the API key it sends (so a test that
-uses its own key is isolated with no setup), else ``?context=``. Only loopback callers are served
-unless ``control_remote`` is set: the control plane can replace any context's answers.
+uses its own key is isolated with no setup), else ``?context=``. Who may call at all is
+:mod:`.trust`'s business. Bodies have the API's deadline and a size limit of their own; parsing a
+scenario and writing out a large journal happen off the event loop.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from ..backends.router import Router
 from ..journal import Journal, context_id
-from ..wire import auth, errors
+from ..offload import off_loop
+from ..wire import auth, encode, errors
 from ..wire.errors import ApiError
 from .faults import Faults
 from .faults import parse as parse_faults
-from .responses import error_response, json_response
+from .handlers import read_body
+from .responses import bytes_response, error_response, json_response
+from .trust import ControlTrust
 
 ScenarioLoader = Callable[[Any, str], Callable[..., Any]]
 CassetteChooser = Callable[[str, "str | None"], Callable[..., Any]]
+MAX_BODY = 1024 * 1024 + 4096
+"""A control body: a scenario of the loader's 1 MiB and a little envelope."""
+_LARGE_JOURNAL = 256 * 1024
+Answer = dict[str, Any] | web.StreamResponse
 
 
 class Control:
@@ -33,16 +41,18 @@ class Control:
         journal: Journal,
         load_scenario: ScenarioLoader,
         choose_cassette: CassetteChooser,
-        allow_remote: bool,
+        trust: ControlTrust,
         faults: Faults,
+        body_timeout: float = 60.0,
     ) -> None:
         self.faults = faults
         self.router = router
         self.journal = journal
         self.load_scenario = load_scenario
         self.choose_cassette = choose_cassette
-        self.allow_remote = allow_remote
-        self._endpoints: dict[tuple[str, str], Callable[[web.Request, str], Awaitable[dict[str, Any]]]] = {
+        self.trust = trust
+        self.body_timeout = body_timeout
+        self._endpoints: dict[tuple[str, str], Callable[[web.Request, str], Awaitable[Answer]]] = {
             ("GET", "health"): self.health,
             ("POST", "reset"): self.reset,
             ("GET", "scenario"): self.get_scenario,
@@ -62,18 +72,26 @@ class Control:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         try:
-            if not self.allow_remote and not _is_loopback(request.remote):
-                raise ApiError(403, "The control plane only serves loopback callers (see --control-remote).")
             name = request.match_info["name"]
+            self.trust.check(request, name)
             endpoint = self._endpoints.get((request.method, name))
             if endpoint is None:
                 known = sorted({n for _, n in self._endpoints})
                 if name in known:
                     raise ApiError(405, f"/_emulator/{name} does not take {request.method}.", "INVALID_ARGUMENT")
                 raise ApiError(404, f"No control endpoint /_emulator/{name}; known: {', '.join(known)}.")
-            return json_response(await endpoint(request, _context(request)))
+            answer = await endpoint(request, _context(request))
+            return answer if isinstance(answer, web.StreamResponse) else json_response(answer)
         except ApiError as error:
             return error_response(error)
+
+    async def _body(self, request: web.Request) -> bytes:
+        if (request.content_length or 0) > MAX_BODY:
+            raise errors.payload_too_large(MAX_BODY)
+        data = await read_body(request, MAX_BODY, self.body_timeout)
+        if len(data) > MAX_BODY:
+            raise errors.payload_too_large(MAX_BODY)
+        return data
 
     async def health(self, request: web.Request, context: str) -> dict[str, Any]:
         return {"status": "ok", "context": context}
@@ -90,15 +108,18 @@ class Control:
 
     async def put_scenario(self, request: web.Request, context: str) -> dict[str, Any]:
         """A scenario (YAML or JSON body) for the context; the loader applies its size and alias limits."""
-        data = await request.read()
+        data = await self._body(request)
         source = request.query.get("name", f"scenario for context {context}")
         try:
-            factory = self.load_scenario(data, source)
+            factory = await off_loop(self.load_scenario, data, source)
         except ValueError as exc:
             raise errors.invalid_argument(str(exc)) from None
-        self.router.use(context, factory, source)
+        dropped = self.router.use(context, factory, source, weight=len(data))
         self.journal.clear(context)
-        return {"context": context, "scenario": source}
+        answer: dict[str, Any] = {"context": context, "scenario": source}
+        if dropped:
+            answer["evicted"] = dropped  # contexts whose scenarios made room (least recently used)
+        return answer
 
     async def delete_scenario(self, request: web.Request, context: str) -> dict[str, Any]:
         self.router.reset(context)
@@ -107,9 +128,9 @@ class Control:
     async def put_cassette(self, request: web.Request, context: str) -> dict[str, Any]:
         """``{"name": "chat.yaml", "record_mode": "once"?}``: this context answers from that cassette."""
         try:
-            document = await _json_body(request)
+            document = _json(await self._body(request))
             name, mode = document["name"], document.get("record_mode")
-            factory = self.choose_cassette(name, mode)
+            factory = await off_loop(self.choose_cassette, name, mode)
         except (ValueError, KeyError, TypeError) as exc:
             raise errors.invalid_argument(f"Cannot use that cassette: {exc}") from None
         self.router.use(context, factory, f"cassette {name}")
@@ -130,7 +151,7 @@ class Control:
     async def put_faults(self, request: web.Request, context: str) -> dict[str, Any]:
         """A JSON list of faults for the context, replacing any before; counters start again."""
         try:
-            found = parse_faults(await _json_body(request))
+            found = parse_faults(_json(await self._body(request)))
         except ValueError as exc:
             raise errors.invalid_argument(str(exc)) from None
         self.faults.set(context, found)
@@ -144,25 +165,42 @@ class Control:
         self.faults.set(context, [])
         return {"context": context, "faults": []}
 
-    async def requests(self, request: web.Request, context: str) -> dict[str, Any]:
+    async def requests(self, request: web.Request, context: str) -> web.StreamResponse:
+        """The journal; a large one is written out off the event loop."""
         query = request.query
-        found = self.journal.entries(context, model=query.get("model"), method=query.get("method"))
         limit = query.get("limit")
+        if limit is not None and not limit.isdigit():
+            raise errors.invalid_argument(f'Invalid value for limit: "{limit}"')
+        found = self.journal.records(context, model=query.get("model"), method=query.get("method"))
         if limit is not None:
-            if not limit.isdigit():
-                raise errors.invalid_argument(f'Invalid value for limit: "{limit}"')
             found = found[-int(limit) :] if int(limit) else []
-        return {"context": context, "requests": [e.model_dump(mode="json") for e in found]}
+
+        if sum(r.size for r in found) <= _LARGE_JOURNAL:
+            return json_response({"context": context, "requests": [r.entry().model_dump(mode="json") for r in found]})
+
+        def write() -> bytes:
+            """Compact, one entry at a time: a journal of large requests is never held twice over as trees."""
+            entries = b",".join(_compact(r.entry().model_dump(mode="json")) for r in found)
+            return b'{"context":' + _compact(context) + b',"requests":[' + entries + b"]}\n"
+
+        return bytes_response(await off_loop(write))
 
     async def clear_requests(self, request: web.Request, context: str) -> dict[str, Any]:
         self.journal.clear(context)
         return {"context": context, "requests": []}
 
 
-async def _json_body(request: web.Request) -> Any:
+def _compact(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # integers beyond 64 bits, lone surrogates: the API's own encoder takes them
+        return encode.unary(value)
+
+
+def _json(data: bytes) -> Any:
     """The body as JSON; ValueError for anything that is not (malformed, nested too deep, huge numbers)."""
     try:
-        return json.loads(await request.read())
+        return json.loads(data)
     except RecursionError:
         raise ValueError("the body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -173,10 +211,3 @@ def _context(request: web.Request) -> str:
     if "x-emulator-context" not in request.headers and "context" in request.query:
         return request.query["context"]
     return context_id(request.headers, auth.request_key(request.headers, request.query))
-
-
-def _is_loopback(remote: str | None) -> bool:
-    try:
-        return remote is not None and ipaddress.ip_address(remote).is_loopback
-    except ValueError:
-        return False

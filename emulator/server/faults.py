@@ -61,11 +61,25 @@ class _Quota:
         return None
 
 
+MAX_HEADER_FAULTS = 256
+"""Distinct ``x-emulator-fault`` texts whose attempts a context counts; the oldest is forgotten first."""
+
+
 class _ContextFaults:
     def __init__(self) -> None:
         self.faults: list[Fault] = []
         self.counts: dict[int | str, int] = {}
         self.quotas: dict[int | str, _Quota] = {}
+        self.headers: dict[str, None] = {}  # header faults counted, oldest first
+
+    def seen_header(self, key: str) -> None:
+        self.headers.pop(key, None)
+        self.headers[key] = None
+        while len(self.headers) > MAX_HEADER_FAULTS:
+            oldest = next(iter(self.headers))
+            del self.headers[oldest]
+            self.counts.pop(oldest, None)
+            self.quotas.pop(oldest, None)
 
 
 class Faults:
@@ -103,6 +117,7 @@ class Faults:
         candidates: list[tuple[int | str, Fault]] = list(enumerate(state.faults))
         if header:
             candidates.insert(0, (f"header:{header}", from_header(header)))
+            state.seen_header(f"header:{header}")
         for index, fault in candidates:
             if not fnmatch.fnmatchcase(model, fault.model):
                 continue

@@ -18,8 +18,9 @@ from aiohttp.web_protocol import RequestPayloadError
 from ..backends import framing
 from ..backends.base import Call, Method, Reply, StreamReply
 from ..backends.router import Router
-from ..catalogue import Catalogue
+from ..catalogue import Catalogue, ModelInfo
 from ..journal import Journal, Record, ReplySummary, context_id, summarize
+from ..offload import HEAVY_BYTES, no_collection, off_loop
 from ..settings import Settings
 from ..wire import auth, encode, errors, routes, tokens, validate
 from ..wire.errors import ApiError
@@ -32,6 +33,7 @@ log = logging.getLogger("emulator")
 
 _DEFAULT_PAGE, _MAX_PAGE = 50, 1000
 STREAM_ERROR_PAUSE = 0.05
+_YIELD_EVERY = 32
 _METHODS = {Operation(method.value): method for method in Method}
 
 
@@ -42,7 +44,9 @@ class Api:
         self.settings = settings
         self.catalogue = catalogue
         self.backend = backend
-        self.journal = Journal(settings.journal_per_context, settings.max_contexts)
+        self.journal = Journal(
+            settings.journal_per_context, settings.max_contexts, settings.journal_context_bytes, settings.journal_bytes
+        )
         self.signer = Signer()
         self.faults = faults.Faults(settings.max_contexts)
         self.closing = False
@@ -135,13 +139,27 @@ class Api:
         assert route.model is not None
         method = _METHODS[route.operation]
         model = self.catalogue.resolve(route.model, method.value, route.version)
-        raw = await read_json(request, self.settings.max_body_bytes, self.settings.body_timeout)
+        data = await read_body(request, self.settings.max_body_bytes, self.settings.body_timeout)
+        if len(data) > HEAVY_BYTES:
+            body = await off_loop(self._decode_quietly, method, data, model)
+        else:
+            body = self._decode(method, data, model)
+        context = context_id(request.headers, key)
+        return Call(
+            method=method, model=model, version=route.version, body=body, context=context, key=key, size=len(data)
+        )
+
+    def _decode_quietly(self, method: Method, data: bytes, model: ModelInfo) -> dict[str, Any]:
+        with no_collection():
+            return self._decode(method, data, model)
+
+    def _decode(self, method: Method, data: bytes, model: ModelInfo) -> dict[str, Any]:
+        """Parse and validate: a pure function of the body, so large bodies go to a worker thread."""
         strict = not self.settings.lenient
-        body = validate.parse_request(method, raw, model, strict=strict)
+        body = validate.parse_request(method, parse_json(data), model, strict=strict)
         if strict and method in (Method.GENERATE, Method.STREAM):
             self.signer.check_request(body, model)
-        context = context_id(request.headers, key)
-        return Call(method=method, model=model, version=route.version, body=body, context=context, key=key)
+        return body
 
     @contextlib.contextmanager
     def _tracked(self) -> Iterator[None]:
@@ -184,11 +202,16 @@ class Api:
         response = web.StreamResponse(status=200, headers=ARRAY_HEADERS if as_array else SSE_HEADERS)
         await response.prepare(request)
         array = encode.JsonArrayStream()
+        written = 0
         try:
             async for chunk in _finish_last(_prepend(first, chunks), fault):
                 self.signer.sign_reply(chunk, call.model, signed)
                 sent.append(chunk)
-                await response.write(array.element(chunk) if as_array else encode.sse_event(chunk))
+                data = array.element(chunk) if as_array else encode.sse_event(chunk)
+                written += len(data)
+                await response.write(data)
+                if len(sent) % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # a long answer written in one go would hold the loop
         except ApiError as error:
             entry.reply = _error_summary(error, sent)
             envelope = error.envelope()
@@ -214,7 +237,7 @@ class Api:
         finally:
             await _close(chunks)
         if entry.reply is None:
-            entry.replied(sent, "stream")
+            entry.replied(sent, "stream", written)
         if as_array:
             await response.write(array.close())
         await response.write_eof()
@@ -263,11 +286,8 @@ _DIGITS = bytes(49 if 48 <= i <= 57 else 0 for i in range(256))
 _LONG_NUMBER = b"1" * 19
 
 
-async def read_json(request: web.Request, limit: int, deadline: float = 60.0) -> Any:
-    """The decoded body; an empty body is an empty message, as for the real front end.
-
-    A client that trickles its body cannot hold a handler longer than ``deadline`` seconds.
-    """
+async def read_body(request: web.Request, limit: int, deadline: float = 60.0) -> bytes:
+    """The body's bytes; a client that trickles its body cannot hold a handler longer than ``deadline`` seconds."""
     try:
         if request.content.is_eof():
             # The whole body is buffered already (the usual case: it came with the headers), so
@@ -288,7 +308,7 @@ async def read_json(request: web.Request, limit: int, deadline: float = 60.0) ->
         raise errors.invalid_argument(
             "Invalid JSON payload received. The body does not decode as its Content-Encoding says."
         ) from None
-    return parse_json(data)
+    return data
 
 
 def parse_json(data: bytes) -> Any:

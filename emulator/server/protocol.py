@@ -1,10 +1,14 @@
-"""aiohttp's connection handler with a deadline for request headers.
+"""aiohttp's connection handler with a deadline for request headers, and Google's envelope on refusals.
 
 aiohttp bounds an idle connection (keep-alive) and the handler bounds a body (``body_timeout``),
 but a client that sends its headers a byte at a time is only cut off when the keep-alive timer
 of the previous request runs out. Here the clock starts at the first byte of a request's headers
 and stops when the parser has them all; if it runs out first the client gets a 408 envelope and
 the connection closes, whatever else it is doing.
+
+Requests aiohttp's parser refuses (conflicting lengths, folded or oversized headers, a bad chunk)
+get the Google error envelope instead of aiohttp's plain text, and never a ``Server`` header naming
+aiohttp and Python.
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
-from ..wire import encode
+from ..wire import encode, errors
 from ..wire.errors import ApiError
+from .responses import UNARY_HEADERS
+
+MSG_MALFORMED = "Your client has issued a malformed or illegal request."
 
 
 def _late(timeout: float) -> bytes:
@@ -55,6 +63,21 @@ class HeaderDeadline(RequestHandler):
     def connection_lost(self, exc: BaseException | None) -> None:
         self._stop_clock()
         super().connection_lost(exc)
+
+    def handle_error(
+        self, request: BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        """aiohttp's logging and its refusal to answer twice, then the envelope as the answer."""
+        super().handle_error(request, status, exc, message)
+        if status >= 500:
+            error = errors.internal()
+        else:
+            # aiohttp quotes the offending bytes; they may hold a credential, so only its words are kept.
+            reason = " ".join((message or "").split()).removeprefix("Bad Request ").split(" b'")[0].rstrip(":")
+            error = ApiError(status, f"{MSG_MALFORMED} {reason}".strip() if reason else MSG_MALFORMED)
+        response = web.Response(status=status, body=encode.unary(error.envelope()), headers=UNARY_HEADERS)
+        response.force_close()
+        return response
 
     def _between_requests(self) -> bool:
         return not (self._request_in_progress or self._messages or self._force_close or self._close)

@@ -9,8 +9,15 @@ from . import errors
 
 
 def request_key(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
-    """The caller's key from ``x-goog-api-key`` (what the SDKs send) or ``?key=`` (what curl users send)."""
-    return headers.get("x-goog-api-key") or query.get("key") or None
+    """The caller's key from ``x-goog-api-key`` (what the SDKs send) or ``?key=`` (what curl users send).
+
+    A key holding anything but printable ASCII (bytes that are not UTF-8 arrive as surrogates) is
+    no key the real service issues: the real 400, not a failure to hash or compare it.
+    """
+    key = headers.get("x-goog-api-key") or query.get("key") or None
+    if key is not None and not (key.isascii() and key.isprintable()):
+        raise errors.bad_key()
+    return key
 
 
 def check(key: str | None, expected: str | None) -> str:

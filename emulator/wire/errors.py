@@ -44,6 +44,12 @@ MSG_QUOTA = (
     "For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
 )
 MSG_DEADLINE = "Deadline expired before operation could complete."
+MSG_TOO_MANY_STATES = (
+    "The specified schema produces a constraint that has too many states for serving. Typical causes of this "
+    "error are schemas with lots of text (for example, very long property or enum names), schemas with long "
+    "array length limits (especially when nested), or schemas using complex value matchers (for example, "
+    "integers or numbers with minimum/maximum bounds or strings with complex formats like date-time)"
+)
 
 
 class ApiError(Exception):

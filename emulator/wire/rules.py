@@ -268,6 +268,27 @@ RULES: dict[Method, tuple[Rule, ...]] = {
 }
 
 
+MAX_BATCH_EMBED = 100
+MSG_BATCH_TOO_LARGE = f"* BatchEmbedContentsRequest.requests: at most {MAX_BATCH_EMBED} requests can be in one batch\n"
+
+
+MAX_DECLARATIONS = 512
+
+
+def limits(method: Method, body: Body) -> None:
+    """What the real service can serve at all, held in lenient mode too: each bound keeps one request's
+    work (and memory) bounded."""
+    if method is Method.BATCH_EMBED and len(body.get("requests", ())) > MAX_BATCH_EMBED:
+        raise errors.invalid_argument(MSG_BATCH_TOO_LARGE)
+    for request in (body, body.get("generateContentRequest") or {}):
+        for index, tool in enumerate(request.get("tools", ())):
+            if len(tool.get("functionDeclarations", ())) > MAX_DECLARATIONS:
+                raise errors.invalid_argument(
+                    f"The GenerateContentRequest proto is invalid:\n  * tools[{index}].function_declarations: "
+                    f"[FIELD_INVALID] At most {MAX_DECLARATIONS} function declarations can be specified."
+                )
+
+
 def check(method: Method, body: Body, model: ModelInfo) -> None:
     """Raises the first rule's error, in the order of :data:`RULES`."""
     if method is Method.GENERATE or method is Method.STREAM:

@@ -96,14 +96,32 @@ def spans(text: str) -> Iterator[tuple[int, int]]:
         yield match.span()
 
 
+def classes(text: str) -> bytes:
+    """One class byte per character of ``text`` (``a`` letter, `` `` space, ``.`` anything else)."""
+    return text.encode("ascii", _ERRORS).translate(_ASCII_CLASSES)
+
+
+@functools.lru_cache(maxsize=16)
+def _every(tokens: int) -> re.Pattern[bytes]:
+    return re.compile(rb"(?: *(?:a{1,8}+|\.)){%d}" % tokens)  # possessive: a run of letters is never split
+
+
+def ends_every(text: str, tokens: int) -> list[int]:
+    """The end of every ``tokens``-th token of ``text``: one regex pass over its classes, no loop per token."""
+    return [match.end() for match in _every(tokens).finditer(classes(text))]
+
+
 def truncate(text: str, limit: int) -> str:
-    """The longest prefix of ``text`` holding at most ``limit`` tokens."""
-    end = 0
-    for index, (_, stop) in enumerate(spans(text)):
-        if index == limit:
-            break
-        end = stop
-    return text[:end] if limit > 0 else ""
+    """The longest prefix of ``text`` holding at most ``limit`` tokens, without the whitespace after its
+    last token: one regex pass over the classes, where a walk token by token would be a Python loop as
+    long as the output limit."""
+    if limit <= 0:
+        return ""
+    if count_text(text) <= limit:
+        return text.rstrip()
+    found = _every(limit).match(classes(text))
+    assert found is not None  # the text holds more than ``limit`` tokens
+    return text[: found.end()]
 
 
 def count_part(part: dict[str, Any]) -> int:

@@ -330,6 +330,7 @@ def decode(method: Method, raw: Any, strict: bool = True) -> dict[str, Any]:
 def parse_request(method: Method, raw: Any, model: ModelInfo, strict: bool = True) -> dict[str, Any]:
     """Decodes a body, then applies the semantic rules unless lenient; returns the canonical body."""
     body = decode(method, raw, strict)
+    rules.limits(method, body)
     if strict:
         rules.check(method, body, model)
     return body

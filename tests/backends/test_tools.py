@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from typing import Any
 
 import jsonschema
@@ -551,3 +552,42 @@ def test_the_conversation_follows_the_prompt_then_ends(steps: list[list[str]], f
         reply = answer(req)
     assert seen == steps
     assert all(f"{n} returned" in text_of(reply) for step in steps for n in step)
+
+
+def regex_mentions(segment: str, functions: list[tools.Declaration]) -> list[tuple[int, int, str]]:
+    """The one-regex-per-declaration scan that ``tools._mentions`` replaces (quadratic in declarations x prompt)."""
+    before, after = r"(?<![\w.:-])", r"(?![\w-]|[.:][\w-])"
+    hits: list[tuple[int, int, int, tools.Declaration]] = []
+    for order, decl in enumerate(functions):
+        pattern = before + re.escape(decl.name) + after
+        hits += [(m.start(), m.end(), order, decl) for m in re.finditer(pattern, segment, re.IGNORECASE)]
+    hits.sort(key=lambda h: (h[0], h[0] - h[1], h[2]))
+    kept: list[tuple[int, int, str]] = []
+    for start, end, _, decl in hits:
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end, decl.name))
+    return kept
+
+
+mention_names = st.lists(
+    st.text(st.sampled_from("abAB_.:-1"), min_size=1, max_size=5).filter(lambda n: n[0] not in ".:-"),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(names=mention_names, prompt=st.text(st.sampled_from("abAB_.:-1 ,\n"), max_size=40))
+def test_mentions_are_found_as_the_regex_scan_finds_them(names: list[str], prompt: str) -> None:
+    functions = [tools.Declaration(n, None, False, "") for n in names]
+    found = [(s, e, d.name) for s, e, d in tools._mentions(prompt, functions)]
+    assert found == regex_mentions(prompt, functions)
+
+
+def test_mentions_scale_with_the_prompt_not_with_the_declarations() -> None:
+    functions = [tools.Declaration(f"function_{i}", None, False, "") for i in range(512)]
+    started = time.monotonic()
+    found = tools._mentions("word " * 200_000 + "function_7 then function_9", functions)
+    assert [d.name for _, _, d in found] == ["function_7", "function_9"]
+    assert time.monotonic() - started < 1.0
+    assert len(tools._mentions("function_1 " * 10_000, functions)) == tools.MAX_MENTIONS

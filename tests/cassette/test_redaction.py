@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from cassette_samples import answer, prompt
@@ -11,7 +13,7 @@ from cassette_samples import answer, prompt
 from emulator.cassette import Cassette, CassetteError, load, save, store
 from emulator.cassette import redact as redact_module
 from emulator.cassette.model import Event, Interaction, RecordedRequest, RecordedResponse
-from emulator.cassette.redact import REDACTED, find_secrets, scrub
+from emulator.cassette.redact import REDACTED, find_secrets, for_log, scrub, scrub_data
 
 KEY = "AIza" + "Sy" + "C4n4ry" * 5 + "abc"  # matches the Google key pattern; built so no scanner trips on this file
 TOKEN = "ya29." + "c4n4ry-t0ken_" * 3
@@ -141,3 +143,149 @@ def test_final_scan_catches_what_a_broken_scrub_lets_through(
         store.append(path, [interaction])
     assert not path.exists()
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
+
+# --- secrets in disguise -------------------------------------------------------------------------
+
+LIVE = "AIza" + "Sy" + "D1sg-u1s_3" * 3 + "Q9z"  # 39 characters, as real keys are
+
+
+def percent(text: str, upper: bool | None = None, every: int = 1) -> str:
+    """Percent-encodes every ``every``-th character: upper, lower or alternating hex case."""
+    out = []
+    for i, char in enumerate(text):
+        if i % every:
+            out.append(char)
+            continue
+        hexed = f"{ord(char):02x}"
+        case_up = upper if upper is not None else i % 2 == 0
+        out.append("%" + (hexed.upper() if case_up else hexed))
+    return "".join(out)
+
+
+def b64(raw: bytes, urlsafe: bool = False) -> str:
+    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
+    return encode(raw).decode()
+
+
+DISGUISES = {
+    "exact": LIVE,
+    "truncated echo (22 of 39)": LIVE[9:31],
+    "first 8": LIVE[:8],
+    "last 8": LIVE[-8:],
+    "lower case": LIVE.lower(),
+    "upper case": LIVE.upper(),
+    "swapped case, truncated": LIVE.swapcase()[3:30],
+    "percent-encoded, lower hex": percent(LIVE, upper=False),
+    "percent-encoded, upper hex": percent(LIVE, upper=True),
+    "percent-encoded, mixed hex, every third": percent(LIVE, every=3),
+    "percent-encoded lower case": percent(LIVE.lower(), upper=False, every=2),
+    "base64": b64(LIVE.encode()),
+    "url-safe base64": b64(LIVE.encode(), urlsafe=True),
+    "base64 inside a longer value (shift 1)": b64(b"{" + LIVE.encode() + b"}"),
+    "base64 inside a longer value (shift 2)": b64(b"k=" + LIVE.encode() + b"&x=1"),
+    "url-safe base64 inside a token (shift 0)": b64(b"abc" + LIVE.encode() + b"defg", urlsafe=True),
+    "base64, 12 characters of it": b64(LIVE.encode())[20:32],
+    "base64, percent-encoded": b64(b"?" + LIVE.encode()).replace("+", "%2b").replace("/", "%2F"),
+}
+
+
+def leaks(text: str) -> list[str]:
+    """Independent of the redactor: any 8 characters of the key, in any case, percent-decoded, or any
+    10 characters of its base64 at any alignment (either alphabet) found in ``text``."""
+    plain = unquote(text).lower()
+    found = [LIVE.lower()[i : i + 8] for i in range(len(LIVE) - 7) if LIVE.lower()[i : i + 8] in plain]
+    normal = unquote(text).replace("+", "-").replace("/", "_")
+    for shift in range(3):
+        encoded = b64(b"\0" * shift + LIVE.encode() + b"\0\0", urlsafe=True)[3:-4]
+        found += [encoded[i : i + 10] for i in range(len(encoded) - 9) if encoded[i : i + 10] in normal]
+    return found
+
+
+@pytest.mark.parametrize("name", list(DISGUISES))
+def test_every_disguise_is_redacted_everywhere_as_one_run(name: str) -> None:
+    disguise = DISGUISES[name]
+    echo = f"pre {disguise} post"
+    interaction = Interaction(
+        request=RecordedRequest(
+            method="POST",
+            uri=f"https://x/{disguise}/v1beta/models/{disguise}:generateContent?alt=sse",
+            headers={"x-echo": [echo], f"x!{disguise}": ["v"]},  # "-" could be the key's own
+            body={"contents": [{"parts": [{"text": echo}]}], disguise: "as a key"},
+        ),
+        response=RecordedResponse(status=400, message=echo, body={"error": {"message": echo}}),
+        metadata={"note": echo},
+    )
+    streamed = Interaction(request=interaction.request, response=RecordedResponse(events=[Event(data={"text": echo})]))
+    raw = Interaction(request=interaction.request, response=RecordedResponse(raw=echo))
+    cleaned = [scrub(i, {LIVE}) for i in (interaction, streamed, raw)]
+    text = dumped(cleaned)
+    assert not leaks(text), f"{name}: {leaks(text)}"
+    assert [scrub(i, {LIVE}) for i in cleaned] == cleaned  # twice is once
+    clean = cleaned[0]
+    name_of = next(n for n in clean.request.headers if n != "x-echo")
+    fields = [clean.request.uri, name_of, clean.request.headers["x-echo"][0], clean.response.message]
+    if "base64" in name:  # neighbours keep their own base64 (and at most one character mixing in the key's bits)
+        assert [field.count(REDACTED) for field in fields] == [2, 1, 1, 1]
+        assert "/v1beta/models/" in clean.request.uri and clean.response.message.startswith("pre ")
+        return
+    assert clean.response.body == {"error": {"message": f"pre {REDACTED} post"}}  # one REDACTED, nothing left over
+    assert clean.request.uri == f"https://x/{REDACTED}/v1beta/models/{REDACTED}:generateContent?alt=sse"
+    assert clean.request.headers == {"x-echo": [f"pre {REDACTED} post"], f"x!{REDACTED}": ["v"]}
+    assert REDACTED in clean.request.body and clean.response.message == f"pre {REDACTED} post"
+    assert cleaned[1].response.events == [Event(data={"text": f"pre {REDACTED} post"})]
+    assert cleaned[2].response.raw == f"pre {REDACTED} post" and clean.metadata == {"note": f"pre {REDACTED} post"}
+
+
+def test_a_disguise_is_not_hunted_below_eight_characters_or_for_short_secrets() -> None:
+    clean = scrub_data({"a": f"{LIVE[:7]} {LIVE[20:27]} {b64(LIVE.encode())[:7]}", "b": "kkkk key k"}, {LIVE, "k"})
+    assert clean == {"a": f"{LIVE[:7]} {LIVE[20:27]} {b64(LIVE.encode())[:7]}", "b": "kkkk key k"}
+
+
+def test_runs_end_where_the_secret_ends() -> None:
+    assert scrub_data(f"x{LIVE}{LIVE.lower()}y-not-the-key", {LIVE}) == f"x{REDACTED}y-not-the-key"
+    assert scrub_data(f"{LIVE[:20]} and {LIVE[25:]}", {LIVE}) == f"{REDACTED} and {REDACTED}"
+
+
+def test_a_long_secret_is_hunted_along_its_whole_length() -> None:
+    long_secret = "".join(f"{n:04d}long-secret-" for n in range(60))  # 900 characters
+    middle = long_secret[400:460].upper()
+    assert scrub_data(f"<{middle}>", {long_secret}) == f"<{REDACTED}>"
+    assert scrub_data(f"<{long_secret[250:270]}>", {long_secret}) == f"<{REDACTED}>"  # across windows
+
+
+def test_the_final_scan_refuses_a_disguised_live_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(CassetteError, match="live secret"):
+        store.check(f"a {LIVE.lower()[5:30]} b", {LIVE})
+    store.check(f"a {REDACTED} b {LIVE.lower()[5:12]}", {LIVE})  # the marker and short pieces pass
+    monkeypatch.setattr(redact_module, "scrub", lambda interaction, secrets=(): interaction)
+    path = tmp_path / "c.yaml"
+    interaction = leaky()[0]
+    interaction.request.body = prompt(f"echo {percent(LIVE, upper=False, every=2)}")  # no AIza pattern left
+    with pytest.raises(CassetteError, match="live secret"):
+        save(Cassette(interactions=[interaction]), path, secrets={LIVE})
+    with pytest.raises(CassetteError, match="live secret"):
+        store.append(path, [interaction], secrets={LIVE})
+    assert not store.exists(path)
+
+
+def test_for_log_removes_the_key_in_any_disguise_and_any_key_shaped_string() -> None:
+    other = "AIza" + "Sy" + "0ther" * 6 + "abc"
+    for disguise in (LIVE, LIVE.lower(), LIVE[4:30], percent(LIVE, upper=False, every=2), b64(LIVE.encode())):
+        for line in (f"POST /{disguise}/v1beta/models/m:generateContent 200", f"POST /v1beta/models/{disguise}:x"):
+            logged = for_log(line, [LIVE])
+            assert REDACTED in logged and not leaks(logged), (disguise, logged)
+    assert for_log(f"GET /v1beta/models/{other} 404", []) == f"GET /v1beta/models/{REDACTED} 404"
+    assert for_log("GET /v1beta/models?key=abc 200", []) == f"GET /v1beta/models?key={REDACTED} 200"
+    line = "POST /v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse 200 3.2ms"
+    assert for_log(line, [LIVE, "k", ""]) == line
+    assert for_log("GET /kkk/k 200", ["k"]) == "GET /kkk/k 200"  # short keys are not hunted
+    huge = "h" * 300 + "x" * 300
+    assert for_log(f"GET /{huge}/m", [huge]) == f"GET /{REDACTED}/m"
+
+
+def test_find_disguised_ignores_the_marker_even_for_a_secret_that_contains_it() -> None:
+    secret = "my-REDACTED-secret"
+    cleaned = scrub_data({"a": f"x {secret} y", "b": secret.upper()}, {secret})
+    assert cleaned == {"a": f"x {REDACTED} y", "b": REDACTED}
+    assert redact_module.find_disguised(json.dumps(cleaned), {secret}) == []

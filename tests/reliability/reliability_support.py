@@ -95,6 +95,21 @@ class Figures:
             parts.append(
                 f"cassette writes: {c['cassette.kill_cycles']} kills mid-write and {c['cassette.disk_full']} "
                 f"full-disk writes, torn or lost: {c['cassette.torn']}"
+                + (
+                    f"; append {v['cassette.append_ms_1mb']:.2f} ms at 1 MB, {v['cassette.append_ms_25mb']:.2f} ms "
+                    "at 25 MB"
+                    if "cassette.append_ms_25mb" in v
+                    else ""
+                )
+            )
+        if c["attack.inputs"]:
+            parts.append(
+                f"attacks: {c['attack.inputs']} hostile inputs, loop lag max {v.get('attack.max_gap_ms', 0):.0f} ms "
+                f"(goal < 250), peak RSS {v.get('attack.peak_rss_mib', 0):.0f} MiB (goal < 300)"
+            )
+        if c["hostile.inputs"]:
+            parts.append(
+                f"generated hostile inputs: {c['hostile.inputs']}, loop lag max {v.get('hostile.max_gap_ms', 0):.0f} ms"
             )
         if not c["bad.tried"] and (c["crashes"] or c["tracebacks"]):
             parts.append(f"crashes: {c['crashes']}, tracebacks logged: {c['tracebacks']}")
@@ -317,10 +332,68 @@ def serving(url: str, key: str = "still-serving") -> bool:
 def control(url: str, method: str, name: str, key: str, body: Any = None, query: str = "") -> Any:
     data = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
     request = urllib.request.Request(
-        f"{url}/_emulator/{name}{query}", data=data, method=method, headers={"x-goog-api-key": key}
+        f"{url}/_emulator/{name}{query}",
+        data=data,
+        method=method,
+        headers={"x-goog-api-key": key, "content-type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
+
+
+# --- the event loop's lag -------------------------------------------------------------------------
+
+
+_PROBE_LOOP = """
+import http.client, sys, threading, time
+host, port = sys.argv[1], int(sys.argv[2])
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+conn = http.client.HTTPConnection(host, port, timeout=30)
+last, worst, failures, answers = time.monotonic(), 0.0, 0, 0
+while not stop.is_set():
+    started = time.monotonic()
+    try:
+        conn.request("GET", "/_emulator/health", headers={"x-goog-api-key": "lag-probe"})
+        conn.getresponse().read()
+    except (OSError, http.client.HTTPException):
+        failures += 1
+        conn.close()
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        continue
+    now = time.monotonic()
+    worst, last, answers = max(worst, now - last), now, answers + 1
+    stop.wait(max(0.0, 0.05 - (now - started)))
+print(worst, failures, answers, flush=True)
+"""
+
+
+class LagProbe:
+    """Asks for health every 50 ms on a keep-alive connection of its own, from a process of its own (so
+    that the test's own work, holding this process's GIL, never shows as the server's lag), and keeps
+    the largest gap between answers."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.worst_ms = 0.0
+        self.failures = 0
+        self.answers = 0
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> LagProbe:
+        host, port = host_port(self.url)
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _PROBE_LOOP, host, str(port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(0.2)  # its first answers, so that the attack is measured from the start
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._process is not None
+        out, _ = self._process.communicate("", timeout=60)
+        worst, failures, answers = out.split()
+        self.worst_ms, self.failures, self.answers = 1000 * float(worst), int(failures), int(answers)
 
 
 # --- logs -----------------------------------------------------------------------------------------

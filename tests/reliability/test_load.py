@@ -2,7 +2,7 @@
 each with its own API key (so its own context) and its own scenario naming that context, so that
 any answer, history or journal entry reaching the wrong session is caught.
 
-``GEMINI_LOAD_SESSIONS`` (default 64) and ``GEMINI_LOAD_TURNS`` (default 4) make it bigger.
+``GEMINI_LOAD_SESSIONS`` (default 256) and ``GEMINI_LOAD_TURNS`` (default 4) make it bigger.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from reliability_support import MODEL, Figures, LogWatch, control, describe
 
 from emulator import EmulatorThread
 
-SESSIONS = int(os.environ.get("GEMINI_LOAD_SESSIONS", "64"))
+SESSIONS = int(os.environ.get("GEMINI_LOAD_SESSIONS", "256"))
 TURNS = int(os.environ.get("GEMINI_LOAD_TURNS", "4"))
 
 

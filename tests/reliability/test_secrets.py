@@ -11,6 +11,7 @@ and the responses to bodies that were rejected, which must name the field and no
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from reliability_support import (
@@ -35,7 +37,9 @@ from reliability_support import (
     files_under,
 )
 
-from emulator import EmulatorThread
+from emulator import EmulatorThread, FunctionBackend, ModelContext, ModelRequest
+from emulator.cassette import load
+from emulator.wire.errors import ApiError
 
 HEADER_KEY = canary("x-goog-api-key")
 QUERY_KEY = canary("query-key")
@@ -164,8 +168,10 @@ def body_canary_traffic(url: str, seen: Seen) -> None:
     seen.add("echoed", call(url, "POST", SSE, {"contents": [{"parts": [{"text": f"key {BODY_CANARY}"}]}]}, key=key))
 
 
-def journals(url: str) -> dict[str, str]:
-    """Every context's journal (and health) the traffic above touched, as JSON text."""
+def journals(url: str, token: str | None = None) -> dict[str, str]:
+    """Every context's journal (and health) the traffic above touched, as JSON text; ``token`` opens a
+    control plane that the server's ``--api-key`` protects (a canary key alone is refused there)."""
+    opened = [("x-emulator-token", token)] if token else []
     found = {}
     for how, key, query in [
         ("header", HEADER_KEY, ""),
@@ -175,7 +181,7 @@ def journals(url: str) -> dict[str, str]:
         ("body", "body-canary-caller", ""),
     ]:
         for name in ("requests", "health", "faults", "scenario"):
-            answer = call(url, "GET", f"/_emulator/{name}{query}", key=key)
+            answer = call(url, "GET", f"/_emulator/{name}{query}", headers=opened, key=key)
             assert answer.status == 200, (name, answer.body[:200])
             found[f"{how} {name}"] = answer.body.decode()
     return found
@@ -262,7 +268,9 @@ def test_canaries_never_leak_from_a_served_process(tmp_path: Path, figures: Figu
             bad = [a for w, a in seen.answers if w.startswith("header: POST") and a.status == 400]
             assert bad and all(b"API_KEY_INVALID" in a.body for a in bad[:3])
         check_answers(seen, figures)
-        for where, text in journals(server.url).items():
+        if accept_only:
+            assert call(server.url, "GET", "/_emulator/requests", key=HEADER_KEY).status == 403
+        for where, text in journals(server.url, EXPECTED_KEY if accept_only else None).items():
             check_text(f"the journal ({where})", text, figures, allow_body=where.startswith("body requests"))
     finally:
         server.stop()
@@ -318,3 +326,102 @@ def test_a_body_canary_while_recording_a_stream_ends_cleanly(tmp_path: Path) -> 
             server.stop()
     assert not answer.corrupt, answer.corrupt
     assert b"Traceback" not in server.output()
+
+
+# --- the live key in disguise --------------------------------------------------------------------
+
+DISGUISED = canary("disguised-echo")
+
+
+def _percent(text: str, every: int = 1) -> str:
+    return "".join(f"%{ord(c):02x}" if i % every == 0 else c for i, c in enumerate(text))
+
+
+def _b64(raw: bytes, urlsafe: bool = False) -> str:
+    return (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(raw).decode()
+
+
+DISGUISES: dict[str, str] = {
+    "truncated echo, 22 of 39": DISGUISED[9:31],
+    "lower case": DISGUISED.lower(),
+    "upper case": DISGUISED.upper(),
+    "swapped case, first 30": DISGUISED.swapcase()[:30],
+    "percent-encoded, lower-case hex": _percent(DISGUISED),
+    "half percent-encoded": _percent(DISGUISED, every=2),
+    "lower case, percent-encoded": _percent(DISGUISED.lower(), every=3),
+    "base64": _b64(DISGUISED.encode()),
+    "url-safe base64 in a longer value": _b64(b"{" + DISGUISED.encode() + b"}", urlsafe=True),
+    "base64 in a longer value, shifted by 2": _b64(b"k=" + DISGUISED.encode() + b";"),
+    "base64 with %2b and %2f": _b64(b"?" + DISGUISED.encode() + b"??").replace("+", "%2b").replace("/", "%2f"),
+    "16 characters of its base64": _b64(DISGUISED.encode())[12:28],
+}
+
+
+def disguise_traces(text: str) -> list[str]:
+    """Independent of the redactor: 8 characters of the key in any case once percent-decoded, or 10
+    characters of its base64 at any alignment in either alphabet."""
+    plain, key = unquote(text).lower(), DISGUISED.lower()
+    found = [key[i : i + 8] for i in range(len(key) - 7) if key[i : i + 8] in plain]
+    normal = unquote(text).replace("+", "-").replace("/", "_")
+    for shift in range(3):
+        encoded = _b64(b"\0" * shift + DISGUISED.encode() + b"\0\0", urlsafe=True)[3:-4]
+        found += [encoded[i : i + 10] for i in range(len(encoded) - 9) if encoded[i : i + 10] in normal]
+    return found
+
+
+def echo_disguise(request: ModelRequest, context: ModelContext) -> Any:
+    """An upstream that echoes the caller's key, disguised as the prompt names, where it can."""
+    name = request.last_user_text
+    disguise = DISGUISES[name.removeprefix("error: ")]
+    if name.startswith("error: "):
+        raise ApiError(400, f"API key {disguise} is not valid for this project.", "INVALID_ARGUMENT")
+    if context.streaming:
+        half = len(disguise) // 2
+        return iter([f"your key starts {disguise[:half]}", f" and ends {disguise[half:]}."])
+    return f"your key is {disguise}, keep it safe"
+
+
+def test_a_disguised_echo_of_the_key_never_reaches_the_cassette(tmp_path: Path, figures: Figures) -> None:
+    """``serve --record --record-errors`` against an upstream that echoes the caller's key truncated,
+    re-cased, percent-encoded or base64-encoded, in answers, streams (split over two events) and
+    errors. (A key pasted where a model name goes never leaves the recorder, which answers 404 itself;
+    it reaches only the access log, below.)"""
+    cassette = tmp_path / "c.yaml"
+    with EmulatorThread(backend=FunctionBackend(echo_disguise)) as upstream:
+        args = ("--record", str(cassette), "--upstream", upstream.url, "--record-errors")
+        server = ServerProcess(*args, cwd=str(tmp_path))
+        try:
+            for name in DISGUISES:
+                for path, prompt in ((GENERATE, name), (SSE, name), (GENERATE, f"error: {name}")):
+                    body = {"contents": [{"parts": [{"text": prompt}]}]}
+                    answer = call(server.url, "POST", path, body, key=DISGUISED)
+                    assert answer.status in (200, 400), (name, answer.body[:300])
+        finally:
+            server.stop()
+    recorded = load(cassette).interactions
+    assert len(recorded) == 3 * len(DISGUISES), "an answer was not recorded, so nothing was tested"
+    leaked = [
+        f"#{n}: {traces[:2]}"
+        for n, item in enumerate(recorded)
+        if (traces := disguise_traces(json.dumps(item.model_dump(mode="json"), ensure_ascii=False)))
+    ]
+    for path in files_under(str(tmp_path)):  # the file as written too, whatever the loader makes of it
+        if traces := disguise_traces(Path(path).read_text(errors="replace")):
+            leaked.append(f"{Path(path).name}: {traces[:2]}")
+    figures.add("secrets.checks", len(recorded))
+    figures.add("secrets.leaked", len(leaked))
+    print(f"disguised echoes of the live key recorded: {len(recorded)}, leaked: {len(leaked)}")
+    assert not leaked, leaked
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]  # folded on exit; no journal, no lock
+
+
+def test_a_key_in_a_model_name_or_path_prefix_never_reaches_the_access_log(tmp_path: Path) -> None:
+    server = ServerProcess(cwd=str(tmp_path))
+    try:
+        for target in (f"/v1beta/models/{DISGUISED.lower()}:generateContent", f"/{DISGUISED[4:30]}/v1beta/models"):
+            call(server.url, "POST", target, VALID_BODY, key=DISGUISED)
+    finally:
+        server.stop()
+    output = server.output().decode(errors="replace")
+    assert "POST /" in output, "the access log was off: nothing was searched"
+    assert not disguise_traces(output)

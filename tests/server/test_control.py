@@ -14,7 +14,10 @@ from emulator.journal import context_id
 
 
 def control(url: str, method: str, name: str, key: str = "k", query: str = "", body: bytes | None = None) -> Any:
-    status, headers, payload = request(url, method, f"/_emulator/{name}{query}", body, {"x-goog-api-key": key})
+    json_type = {"content-type": "application/json"} if body is not None else {}
+    status, headers, payload = request(
+        url, method, f"/_emulator/{name}{query}", body, {"x-goog-api-key": key, **json_type}
+    )
     assert headers["content-type"].startswith("application/json")
     return status, json.loads(payload)
 

@@ -206,3 +206,26 @@ def test_long_texts_are_counted_without_the_memo() -> None:
     text = "word " * 1000 + "é" + "x" * 20
     assert len(text) > tokens._MEMO_MAX_CHARS
     assert tokens.count_text(text) == regex_count(text)
+
+
+def walked_truncate(text: str, limit: int) -> str:
+    """The token-by-token walk that ``tokens.truncate`` replaces."""
+    end = 0
+    for index, (_, stop) in enumerate(tokens.spans(text)):
+        if index == limit:
+            break
+        end = stop
+    return text[:end] if limit > 0 else ""
+
+
+@settings(max_examples=1500, deadline=None)
+@given(token_texts, st.integers(0, 40))
+def test_truncate_is_the_token_walk(text: str, limit: int) -> None:
+    assert tokens.truncate(text, limit) == walked_truncate(text, limit)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(token_texts, st.integers(1, 9))
+def test_every_nth_token_end_is_the_token_walk(text: str, every: int) -> None:
+    walked = [end for i, (_, end) in enumerate(tokens.spans(text)) if (i + 1) % every == 0]
+    assert tokens.ends_every(text, every) == walked
