@@ -31,7 +31,7 @@ from typing import Any, NoReturn, TypeVar
 
 import aiohttp
 
-from ..cassette import store
+from ..cassette import journal, store
 from ..cassette.model import Event, Interaction, RecordedRequest, RecordedResponse
 from ..wire.errors import ApiError
 from .base import Call, Reply, StreamReply
@@ -188,7 +188,7 @@ class RecordingBackend:
         """Journals the interaction; a refusal (a secret survived redaction) reaches the client as an error."""
         secrets = frozenset({call.key} if call.key else ())
         self._remember(call.key)
-        job = functools.partial(store.journal_append, self.path, [interaction], secrets)
+        job = functools.partial(journal.journal_append, self.path, [interaction], secrets)
         try:
             due = await asyncio.shield(self._in_order(job))  # a client that leaves does not undo the write
         except store.CassetteError as exc:

@@ -9,10 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import typer
 
-from . import convert, lint, redact, store
+from . import convert, files, journal, lint, redact, store
 from .matching import api_path
-from .model import FORMAT, Cassette, Interaction
-from .store import CassetteError
+from .model import FORMAT, Cassette, CassetteError, Interaction
 
 app = typer.Typer(help="Inspect, lint, redact and convert cassettes.", no_args_is_help=True, add_completion=False)
 
@@ -159,12 +158,12 @@ def convert_command(
     cassette = _load(source)
     try:
         if to == "genai-replay":
-            cassette.metadata.pop(store.JOURNAL_KEY, None)  # a replay file has no journal beside it
+            cassette.metadata.pop(journal.JOURNAL_KEY, None)  # a replay file has no journal beside it
             scrubbed = cassette.model_copy(update={"interactions": [redact.scrub(i) for i in cassette.interactions]})
             text = json.dumps(convert.to_genai_replay(scrubbed), indent=2, ensure_ascii=False) + "\n"
-            store.check(text)
-            with store.locked(target):
-                store.write_atomic(target, text)
+            redact.refuse(text)
+            with files.locked(target):
+                files.write_atomic(target, text)
         else:
             store.save(cassette, target, plain=to == "vcrpy")
     except CassetteError as exc:

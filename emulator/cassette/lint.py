@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import codec, convert, redact, store
+from . import codec, convert, journal, redact, store
 from .matching import normalise
 from .model import FORMAT, Cassette, Interaction, header
 
@@ -117,12 +117,12 @@ def _cassette(data: Any) -> Cassette:
     return convert.from_genai_replay(data) if convert.is_genai_replay(data) else codec.from_dict(data)
 
 
-def _pending(path: Path, journal: store.Journal | None, waiting: int) -> list[Finding]:
+def _pending(path: Path, pending: journal.Journal | None, waiting: int) -> list[Finding]:
     """A journal left beside the cassette: a recording still going on, or one that was killed."""
-    if journal is None:
+    if pending is None:
         return []
-    torn = " and a last line cut short (ignored)" if journal.torn else ""
-    where = store.journal_path(path).name
+    torn = " and a last line cut short (ignored)" if pending.torn else ""
+    where = journal.journal_path(path).name
     return [
         Finding(path, None, f"{waiting} interaction(s) not yet folded into the file wait in {where}{torn}; "
                 "'gemini-emulator cassette redact FILE' folds them in")
@@ -142,7 +142,7 @@ def lint(path: Path) -> list[Finding]:
     try:
         cassette = _cassette(data)
         held = len(cassette.interactions)
-        cassette = store.merge(cassette, shot.journal, path)
+        cassette = journal.merge(cassette, shot.journal, path)
     except (codec.FormatError, store.CassetteError) as exc:
         return [*findings, Finding(path, None, str(exc))]
     findings += _pending(path, shot.journal, len(cassette.interactions) - held)

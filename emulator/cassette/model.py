@@ -14,6 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 FORMAT = "gemini-emulator/1"
 
+
+class CassetteError(ValueError):
+    """A cassette that cannot be used: empty, unreadable, corrupt, too large, unsafe or misnamed."""
+
+
 Headers = dict[str, list[str]]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import re2
 
-from .model import Event, Headers, Interaction
+from .model import CassetteError, Event, Headers, Interaction
 
 REDACTED = "REDACTED"
 
@@ -314,3 +314,16 @@ def for_log(text: str, secrets: Iterable[str]) -> str:
         elif len(secret) >= MIN_SECRET and _may_hold(text, secret):
             hunted.append(secret)
     return _replacer(hunted)(text)
+
+
+def refuse(text: str, secrets: Iterable[str] = ()) -> None:
+    """The last line of defence on every write path: no key or token pattern reaches the disk, and no
+    piece of a live secret in any disguise (case, percent-encoding, base64)."""
+    hits = find_secrets(text)
+    disguised = find_disguised(text, secrets)
+    if hits or disguised:
+        shown = ", ".join(sorted({h[:4] + "..." for h in hits}) + ["pieces of a live secret"] * bool(disguised))
+        raise CassetteError(
+            f"refusing to write: {len(hits) + len(disguised)} credential-like string(s) survived redaction "
+            f"({shown}); pass them as secrets to redact, or remove them"
+        )

@@ -12,7 +12,7 @@ import pytest
 from cassette_samples import unary
 from typer.testing import CliRunner
 
-from emulator.cassette import Cassette, CassetteError, append, compact, load, save, store
+from emulator.cassette import Cassette, CassetteError, append, compact, files, journal, load, save, store
 from emulator.cassette.cli import app
 from emulator.cassette.lint import lint
 
@@ -30,7 +30,7 @@ def beside(path: Path) -> list[str]:
 def journaled(path: Path, *names: str) -> None:
     """Appends without folding, whatever the sizes say."""
     for name in names:
-        store.journal_append(path, [unary(name)])
+        journal.journal_append(path, [unary(name)])
 
 
 def test_appends_go_to_the_journal_and_a_fold_leaves_only_the_cassette(tmp_path: Path) -> None:
@@ -53,9 +53,9 @@ def test_the_journal_is_folded_once_it_outgrows_the_cassette(tmp_path: Path) -> 
     save(Cassette(interactions=[unary(f"old {n}") for n in range(20)]), path)
     size, folds, previous = path.stat().st_size, 0, path.stat().st_ino
     for n in range(60):
-        due = store.journal_append(path, [unary(f"new {n}")])
-        journal = store.journal_path(path).stat().st_size
-        assert due == (journal > path.stat().st_size)
+        due = journal.journal_append(path, [unary(f"new {n}")])
+        pending = journal.journal_path(path).stat().st_size
+        assert due == (pending > path.stat().st_size)
         if due:
             compact(path)
             folds += 1
@@ -78,19 +78,19 @@ def test_a_torn_last_line_is_ignored_and_cut_off_by_the_next_append(tmp_path: Pa
     path = tmp_path / "c.yaml"
     save(Cassette(interactions=[unary("a")]), path)
     journaled(path, "b")
-    with store.journal_path(path).open("ab") as journal:
-        journal.write(b'{"request": {"method": "POST", "uri": "ht')  # a write cut short by a crash
+    with journal.journal_path(path).open("ab") as pending:
+        pending.write(b'{"request": {"method": "POST", "uri": "ht')  # a write cut short by a crash
     assert texts(path) == ["a", "b"]
     assert "cut short" in " ".join(str(f) for f in lint(path))
     journaled(path, "c")
     assert texts(path) == ["a", "b", "c"]
-    assert b'"uri": "ht' not in store.journal_path(path).read_bytes()
+    assert b'"uri": "ht' not in journal.journal_path(path).read_bytes()
 
 
 def test_a_journal_whose_header_was_cut_short_is_started_afresh(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     save(Cassette(interactions=[unary("a")]), path)
-    store.journal_path(path).write_bytes(b'{"gemini-emulator-jour')
+    journal.journal_path(path).write_bytes(b'{"gemini-emulator-jour')
     assert texts(path) == ["a"]
     journaled(path, "b")
     assert texts(path) == ["a", "b"]
@@ -102,9 +102,9 @@ def test_a_fold_that_died_before_removing_the_journal_counts_nothing_twice(tmp_p
     path = tmp_path / "c.yaml"
     save(Cassette(interactions=[unary("a")]), path)
     journaled(path, "b", "c")
-    left_over = store.journal_path(path).read_bytes()
+    left_over = journal.journal_path(path).read_bytes()
     compact(path)
-    store.journal_path(path).write_bytes(left_over)  # as if killed between the replace and the unlink
+    journal.journal_path(path).write_bytes(left_over)  # as if killed between the replace and the unlink
     assert texts(path) == ["a", "b", "c"]
     journaled(path, "d")  # a recorder that carries on after the crash appends to that journal
     assert texts(path) == ["a", "b", "c", "d"]
@@ -129,7 +129,7 @@ def test_an_interaction_that_would_leak_is_refused_and_nothing_is_written(tmp_pa
     path = tmp_path / "c.yaml"
     leaky = unary(f"someone else's key {KEY}")
     with pytest.raises(CassetteError, match="refusing to write"):
-        store.journal_append(path, [leaky])
+        journal.journal_append(path, [leaky])
     save(Cassette(interactions=[unary("a")]), path)
     before = path.read_bytes()
     with pytest.raises(CassetteError, match="refusing to write"):
@@ -142,9 +142,9 @@ def test_a_cassette_that_would_outgrow_what_replay_reads_is_refused(
 ) -> None:
     path = tmp_path / "c.yaml"
     save(Cassette(interactions=[unary("a")]), path)
-    monkeypatch.setattr(store, "MAX_BYTES", path.stat().st_size + 100)
+    monkeypatch.setattr(files, "MAX_BYTES", path.stat().st_size + 100)
     with pytest.raises(CassetteError, match="would grow past"):
-        store.journal_append(path, [unary("b")])
+        journal.journal_append(path, [unary("b")])
     assert beside(path) == ["c.yaml"]
 
 
@@ -156,7 +156,7 @@ def test_save_keeps_journaled_interactions_it_does_not_hold(tmp_path: Path) -> N
     assert texts(path) == ["fresh", "b"]
     save(load(path), path)  # holds it now: the journal goes, and so does the marker that said so
     assert texts(path) == ["fresh", "b"] and beside(path) == ["c.yaml"]
-    assert store.JOURNAL_KEY not in load(path).metadata and "journal" not in path.read_text()
+    assert journal.JOURNAL_KEY not in load(path).metadata and "journal" not in path.read_text()
 
 
 def test_appends_during_a_fold_move_to_a_new_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -175,7 +175,7 @@ def test_appends_during_a_fold_move_to_a_new_journal(tmp_path: Path, monkeypatch
     monkeypatch.setattr(store, "render", render)
     assert texts(path) == ["a", "b", "during"]
     assert beside(path) == [".c.yaml.pending.jsonl", "c.yaml"]  # holding only what came meanwhile
-    assert len(store._read_journal(path).lines) == 1  # type: ignore[union-attr]
+    assert len(journal.read_journal(path).lines) == 1  # type: ignore[union-attr]
     compact(path)
     assert texts(path) == ["a", "b", "during"] and beside(path) == ["c.yaml"]
 
@@ -204,11 +204,11 @@ def test_one_fold_at_a_time(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     save(Cassette(interactions=[unary("a")]), path)
     journaled(path, "b")
-    claim = os.open(store.journal_path(path), os.O_RDONLY)
+    claim = os.open(journal.journal_path(path), os.O_RDONLY)
     fcntl.flock(claim, fcntl.LOCK_EX)  # another folder is at work
     try:
         compact(path, wait=False)
-        assert store.journal_path(path).exists()
+        assert journal.journal_path(path).exists()
     finally:
         os.close(claim)
     compact(path, wait=False)
@@ -222,7 +222,7 @@ def test_the_lock_excludes_even_while_its_file_comes_and_goes(tmp_path: Path) ->
 
     def bump() -> None:
         for _ in range(200):
-            with store.locked(path):
+            with files.locked(path):
                 counter.write_text(str(int(counter.read_text()) + 1))
 
     threads = [threading.Thread(target=bump) for _ in range(6)]

@@ -16,7 +16,7 @@ from google import genai
 
 from emulator import EmulatorThread, FunctionBackend, ModelContext, ModelRequest, Settings
 from emulator.backends import record
-from emulator.cassette import Cassette, load, save, store
+from emulator.cassette import Cassette, journal, load, save
 
 MODEL = "gemini-2.5-flash"
 OTHER_KEY = "AIza" + "Sy" + "N0tTh3L1v3" * 3 + "abc"  # someone else's key, shaped like one
@@ -55,7 +55,7 @@ def test_closing_folds_the_journal_and_leaves_only_the_cassette(tmp_path: Path, 
     with recorder(path, upstream) as rec:
         for n in range(5):
             assert ask(rec.url, f"q{n}") == f"answer to q{n}"
-        assert store.journal_path(path).exists()  # the last ones wait in the journal
+        assert journal.journal_path(path).exists()  # the last ones wait in the journal
         close_recorders(rec)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
         assert ask(rec.url, "after close") == "answer to after close"  # still recording: a new journal
@@ -68,14 +68,14 @@ def test_the_file_work_happens_off_the_event_loop(
     tmp_path: Path, upstream: EmulatorThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     appending = threading.Event()
-    journal_append = store.journal_append
+    journal_append = journal.journal_append
 
     def slow_disk(*args: Any, **kwargs: Any) -> bool:
         appending.set()
         time.sleep(1.0)
         return journal_append(*args, **kwargs)
 
-    monkeypatch.setattr(store, "journal_append", slow_disk)
+    monkeypatch.setattr(journal, "journal_append", slow_disk)
     with recorder(tmp_path / "c.yaml", upstream) as rec, ThreadPoolExecutor(1) as pool:
         slow = pool.submit(ask, rec.url, "slow")
         assert appending.wait(10)
@@ -114,7 +114,7 @@ def test_an_answer_that_would_leak_is_refused_and_nothing_is_written(tmp_path: P
 def test_recording_afresh_discards_the_cassette_and_its_journal(tmp_path: Path, upstream: EmulatorThread) -> None:
     path = tmp_path / "c.yaml"
     save(Cassette(interactions=[unary("old")]), path)
-    store.journal_append(path, [unary("old, journaled")])
+    journal.journal_append(path, [unary("old, journaled")])
     with recorder(path, upstream, mode="all") as rec:
         ask(rec.url, "new")
         close_recorders(rec)

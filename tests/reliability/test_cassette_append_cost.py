@@ -19,7 +19,7 @@ from google import genai
 from reliability_support import Figures, canary
 
 from emulator import EmulatorThread, Settings
-from emulator.cassette import Cassette, load, store
+from emulator.cassette import Cassette, journal, load, store
 from emulator.cassette.model import Interaction, RecordedRequest, RecordedResponse
 from emulator.cassette.redact import scrub
 
@@ -103,7 +103,7 @@ def test_recording_through_the_server_costs_the_same_at_1_mb_and_at_25_mb(
 
                 ask(-1)  # connections and the first journal
                 medians[size] = timed(ask, 60)[0]
-            assert not store.journal_path(path).exists()  # folded in when the recorder closed
+            assert not journal.journal_path(path).exists()  # folded in when the recorder closed
             assert len(load(path).interactions) == held + 61
     say(capsys, f"recorded call: {medians[MB]:.1f} ms at 1 MB, {medians[25 * MB]:.1f} ms at 25 MB (median)")
     assert medians[25 * MB] < 2 * medians[MB] + 10
