@@ -55,6 +55,10 @@ _CUT_INSIDE = "\x00\x02cut\x02\x00"
 _CUT_LEAF = json.dumps(CUT)
 _CUT_TEXT = json.dumps(_CUT_INSIDE)[1:-1]
 DEFAULT_OUTPUT_TOKENS = 65_536
+MSG_REF_LOOP = (
+    "ref loops are only supported if they include optional or nullable property values, or a "
+    "potentially-zero-length array items, but a ref loop of required fields was found at "
+)
 HINT_CHARS = 65_536
 """Prompt text lent to strings: words and enum members named in it; more would only cost time."""
 
@@ -357,6 +361,7 @@ class _Gen:
         digest = hashlib.sha256(tag + b"\0" + hint.encode("utf-8", "surrogatepass")).digest()
         self.rng = random.Random(int.from_bytes(digest, "big"))
         self.budget = budget
+        self.last_ref = ""
         hint = hint[:HINT_CHARS]
         self.root, self.google, self.hint = root, google, hint.lower()
         self.words = list(dict.fromkeys(w for w in re.findall(r"[a-z]{3,}", self.hint) if w not in _STOP))
@@ -395,6 +400,7 @@ class _Gen:
             if refs > _HARD:
                 raise ValueError("schema references never bottom out ($ref/allOf cycle)")
             if "$ref" in node:
+                self.last_ref = str(node["$ref"])
                 rest = {k: v for k, v in node.items() if k != "$ref"}
                 node, refs = _merge(self.norm(self.lookup(node["$ref"])), rest), refs + 1
                 continue
@@ -457,6 +463,8 @@ class _Gen:
 
     def pick(self, schema: Any, depth: int, refs: int, name: str) -> Any:
         if depth > _HARD:
+            if self.last_ref:  # the real service's words for a cycle of required references
+                raise ValueError(MSG_REF_LOOP + self.last_ref.lstrip("#/").replace("/", "."))
             raise ValueError("schema nests too deep to satisfy (a required self-reference?)")
         node, refs = self.flatten(schema, refs)
         soft = refs > _SOFT_REFS or depth > _SOFT_DEPTH

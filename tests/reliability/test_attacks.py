@@ -12,6 +12,7 @@ import http.client
 import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from reliability_support import (
     exchange,
     host_port,
     http_request,
+    server_process,
     serving,
 )
 
@@ -78,8 +80,6 @@ class Attacker:
 
 @pytest.fixture(scope="module")
 def attacker(figures: Figures) -> Iterator[Attacker]:
-    from reliability_support import server_process
-
     env = {"GEMINI_EMULATOR_BODY_TIMEOUT": "3"}
     with server_process("--quiet", env=env) as server:
         yield Attacker(server, figures)
@@ -162,6 +162,49 @@ def test_a_pattern_re2_cannot_run_is_refused_by_the_scenario_loader(attacker: At
     scenario = {"name": "look", "rules": [{"name": "r", "when": {"last_user_text": {"regex": "(?=a)a"}}, "reply": "x"}]}
     put = attacker.control("PUT", "scenario", json.dumps(scenario).encode(), key="look", **JSON_TYPE)
     assert put.status == 400 and "RE2" in error_of(put)["message"]
+
+
+# --- 3. the control plane from a web page ---------------------------------------------------------
+
+
+def test_a_web_page_can_neither_drive_nor_read_the_control_plane(tmp_path: Path, figures: Figures) -> None:
+    """What a hostile page can send without a preflight (text/plain and form POSTs, a rebound DNS name),
+    against a server with a cassette folder: none is served, and the cassette is neither deleted nor
+    switched to recording; with --api-key the control plane wants the key."""
+    from emulator.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse, save
+
+    cassette = tmp_path / "chat.yaml"
+    body = {"candidates": [{"content": {"role": "model", "parts": [{"text": "recorded"}]}}]}
+    save(Cassette(interactions=[Interaction(request=RecordedRequest(method="POST", uri="https://x/v1beta/models/m:generateContent"),
+                                            response=RecordedResponse(body=body))]), cassette)  # fmt: skip
+    before = cassette.read_bytes()
+    page = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
+    attempts = [
+        ("PUT", "scenario", json.dumps({"name": "s", "rules": [{"reply": "owned"}]}).encode(), page),
+        ("PUT", "faults", b'[{"kind": "error", "code": 500}]', page),
+        ("PUT", "cassette", b'{"name": "chat.yaml", "record_mode": "all"}', page),
+        ("POST", "reset", b"", {"Origin": "http://evil.example"}),
+        ("PUT", "cassette", b'{"name": "chat.yaml", "record_mode": "all"}', {"Content-Type": "text/plain"}),
+        ("GET", "requests", b"", {"Host": "evil.example:8765"}),
+        ("PUT", "cassette", b'{"name": "chat.yaml", "record_mode": "all"}', {**JSON_TYPE, "Host": "evil.example"}),
+        ("OPTIONS", "faults", b"", {"Origin": "http://evil.example", "Access-Control-Request-Method": "PUT"}),
+        ("PUT", "cassette", b'{"name": "chat.yaml", "record_mode": "all"}', JSON_TYPE),  # even the owner
+    ]
+    served = []
+    with server_process("--quiet", "--cassette", str(tmp_path), cwd=str(tmp_path)) as server:
+        for method, name, data, headers in attempts:
+            answer = exchange(server.url, http_request(method, f"/_emulator/{name}", data, headers, key="page"))[0]
+            if answer.status < 400 or any(h.startswith("access-control-") for h in answer.headers):
+                served.append(f"{method} {name} {headers}: {answer.status}")
+    with server_process("--quiet", "--api-key", "the-only-key") as server:
+        for name in ("requests", "faults", "scenario"):
+            answer = call(server.url, "GET", f"/_emulator/{name}", key="another-key")
+            if answer.status != 403:
+                served.append(f"--api-key: GET {name} with another key: {answer.status}")
+    figures.add("attack.inputs", len(attempts) + 3)
+    print(f"control plane from a web page: {len(attempts) + 3} attempts, served {len(served)}")
+    assert not served, served
+    assert cassette.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["chat.yaml"]
 
 
 # --- 4, 5. requests whose work grew without bound ------------------------------------------------
