@@ -229,14 +229,14 @@ def validating_handler() -> Any:
     import orjson
     from aiohttp import web
 
-    from emulator.backends.base import Method
-    from emulator.catalogue import Catalogue
     from emulator.wire import validate
+    from emulator.wire.call import Operation
+    from emulator.wire.catalogue import Catalogue
 
     model = Catalogue.load().resolve("gemini-2.5-flash", "generateContent", "v1beta")
 
     async def handle(request: Any) -> Any:
-        validate.parse_request(Method.GENERATE, orjson.loads(await request.read()), model)
+        validate.parse_request(Operation.GENERATE, orjson.loads(await request.read()), model)
         return web.Response(body=FIXED_BODY, content_type="application/json")
 
     return handle

@@ -1,7 +1,8 @@
 """gemini-emulator: the Gemini REST API, offline and deterministic.
 
 Names are imported on first use, so that ``import emulator`` (and the pytest plugin) costs almost
-nothing until a server or backend is actually wanted.
+nothing until a server or backend is actually wanted. ``_EXPORTS`` is the one list of them; the
+imports under ``TYPE_CHECKING`` only tell type checkers what they are.
 """
 
 from __future__ import annotations
@@ -12,51 +13,34 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "ApiError": ".wire.errors",
     "Backend": ".backends.base",
-    "Call": ".backends.base",
-    "Catalogue": ".catalogue",
+    "Call": ".wire.call",
+    "Catalogue": ".wire.catalogue",
     "DefaultBackend": ".backends.default",
     "EmulatorThread": ".server.runner",
     "FunctionBackend": ".backends.function",
-    "Method": ".backends.base",
     "ModelContext": ".backends.function",
-    "ModelInfo": ".catalogue",
+    "ModelInfo": ".wire.catalogue",
     "ModelRequest": ".backends.function",
+    "Operation": ".wire.call",
     "Reply": ".backends.base",
-    "Router": ".backends.router",
+    "Router": ".dispatch.router",
     "Settings": ".settings",
     "StreamReply": ".backends.base",
     "create_app": ".server.app",
     "serve": ".server.runner",
 }
-__all__ = [
-    "ApiError",
-    "Backend",
-    "Call",
-    "Catalogue",
-    "DefaultBackend",
-    "EmulatorThread",
-    "FunctionBackend",
-    "Method",
-    "ModelContext",
-    "ModelInfo",
-    "ModelRequest",
-    "Reply",
-    "Router",
-    "Settings",
-    "StreamReply",
-    "create_app",
-    "serve",
-]
+__all__ = list(_EXPORTS)
 
 if TYPE_CHECKING:
-    from .backends.base import Backend, Call, Method, Reply, StreamReply
+    from .backends.base import Backend, Reply, StreamReply
     from .backends.default import DefaultBackend
     from .backends.function import FunctionBackend, ModelContext, ModelRequest
-    from .backends.router import Router
-    from .catalogue import Catalogue, ModelInfo
+    from .dispatch.router import Router
     from .server.app import create_app
     from .server.runner import EmulatorThread, serve
     from .settings import Settings
+    from .wire.call import Call, Operation
+    from .wire.catalogue import Catalogue, ModelInfo
     from .wire.errors import ApiError
 
 

@@ -89,7 +89,7 @@ def serve(
         overrides["access_log"] = False
     try:
         settings = Settings(**overrides)
-        from .backends.specs import build_router
+        from .dispatch.specs import build_router
 
         build_router(settings, _NoBackend())
         from .server.runner import check_bind

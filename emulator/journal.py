@@ -23,6 +23,7 @@ import orjson
 from pydantic import BaseModel, Field
 
 from .contexts import PerContext
+from .wire.errors import ApiError
 
 CONTEXT_HEADER = "x-emulator-context"
 DEFAULT_CONTEXT = "default"
@@ -96,6 +97,13 @@ def summarize(bodies: Iterable[dict[str, Any]], kind: str) -> ReplySummary:
     summary = ReplySummary(**given)
     summary.function_calls.extend(calls)
     summary.finish_reasons.extend(reasons)
+    return summary
+
+
+def failed(error: ApiError, sent: list[dict[str, Any]] | None = None) -> ReplySummary:
+    """The summary of a call that ended in ``error``, after the chunks ``sent`` (a stream cut short)."""
+    summary = summarize(sent or [], "error")
+    summary.status, summary.error_status, summary.error_message = error.code, error.status, error.message
     return summary
 
 

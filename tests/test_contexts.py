@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from emulator.backends.base import Backend, Call, Method
+from emulator.backends.base import Backend
 from emulator.backends.default import DefaultBackend
-from emulator.backends.router import Router
-from emulator.catalogue import Catalogue
 from emulator.contexts import PerContext
+from emulator.dispatch.router import Router
 from emulator.journal import Journal
 from emulator.server.faults import MAX_HEADER_FAULTS, Faults
+from emulator.wire.call import Call, Operation
+from emulator.wire.catalogue import Catalogue
 from emulator.wire.faultspec import Fault
 
 
@@ -45,7 +46,7 @@ def test_router_and_faults_forget_the_oldest_contexts() -> None:
     router = Router(DefaultBackend(), max_contexts=2)
     faults = Faults(max_contexts=2)
     for context in ("a", "b", "c"):
-        call = Call(Method.GENERATE, model, "v1beta", {"contents": [{"parts": [{"text": "x"}]}]}, context)
+        call = Call(Operation.GENERATE, model, "v1beta", {"contents": [{"parts": [{"text": "x"}]}]}, context)
         asyncio.run(router.answer(call))
         faults.set(context, [Fault(kind="error", code=503)])
     assert list(router._contexts) == ["b", "c"] and list(faults._contexts) == ["b", "c"]

@@ -22,11 +22,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..budget import Budget, Exhausted, Slow, TooComplex, inline_deadline
+from ..generation import framing, function_calls
+from ..generation.conversation import last_user_text
+from ..generation.schema_values import cut_json, value_for_schema
 from ..offload import HEAVY_BYTES, off_loop
 from ..wire import errors, tokens
-from . import framing, tools
-from .base import Call, Method, Reply, StreamReply
-from .schema_values import cut_json, value_for_schema
+from ..wire.call import Call, Operation
+from .base import Reply, StreamReply
 
 _SENTENCES = (
     "This answer comes from gemini-emulator, so it is the same every time you ask.",
@@ -43,15 +45,6 @@ _INLINE_STREAM_CHARS = 32_768
 _THOUGHT = "**Considering the request**\n\nI read the conversation and decided how to answer it deterministically."
 
 
-def last_user_text(contents: list[dict[str, Any]]) -> str:
-    for content in reversed(contents):
-        if content.get("role", "user") == "user":
-            texts = [p["text"] for p in content.get("parts", ()) if "text" in p and not p.get("thought")]
-            if texts:
-                return " ".join(texts)
-    return ""
-
-
 def _pick(seed: bytes, count: int) -> list[str]:
     """``count`` distinct sentences in an order drawn from ``seed``'s bytes: a Mersenne Twister seeded
     per request (624 words of state) cost more than the rest of the answer."""
@@ -59,10 +52,10 @@ def _pick(seed: bytes, count: int) -> list[str]:
     return [pool.pop(seed[i] % len(pool)) for i in range(count)]
 
 
-def _prose(call: Call, seed: bytes, state: tools.Progress | None = None) -> str:
+def _prose(call: Call, seed: bytes, state: function_calls.Progress | None = None) -> str:
     contents = call.body.get("contents", [])
     # Every result of the current user turn, so the answer after several rounds reports them all.
-    results = (state if state is not None else tools.progress(contents)).results
+    results = (state if state is not None else function_calls.progress(contents)).results
     if results:
         found = "; ".join(
             f"{r.get('name', 'the function')} returned {json.dumps(r.get('response', {}), ensure_ascii=False)}"
@@ -136,15 +129,15 @@ class Candidate:
         thought = _THOUGHT if thinks else None
         limit = output_limit(call)
         budget = Budget(limit, deadline=deadline)
-        state = tools.progress(call.body.get("contents", []))
-        planned = tools.calls_to_make(call.body, state, budget)
+        state = function_calls.progress(call.body.get("contents", []))
+        planned = function_calls.calls_to_make(call.body, state, budget)
         if planned:
             # Calls are never cut by maxOutputTokens (a partial call is no call); the model's own limit holds.
             budget.tokens = call.model.outputTokenLimit
-            calls = tools.call_parts(planned, seed + bytes([index]), budget)
+            calls = function_calls.call_parts(planned, seed + bytes([index]), budget)
             if len(calls) < len(planned):  # out of room: whole calls only, as the real model sends them
                 return cls("", "MAX_TOKENS", thought, calls)
-            return cls("", "STOP", thought, calls, tools.FINISH_MESSAGE)
+            return cls("", "STOP", thought, calls, function_calls.FINISH_MESSAGE)
         prose = _prose(call, hashlib.sha256(seed + bytes([index])).digest() if index else seed, state)
         cut = False
         if config.get("responseMimeType") in ("application/json", "text/x.enum"):
@@ -187,11 +180,11 @@ class DefaultBackend:
     def answer_now(self, call: Call, deadline: float | None = None) -> Reply | StreamReply:
         """The whole answer, worked out at once (a stream's chunks are only framed when sent);
         :class:`~emulator.budget.Slow` when ``deadline`` passes first."""
-        if call.method is Method.COUNT_TOKENS:
+        if call.operation is Operation.COUNT_TOKENS:
             return Reply(self._count(call))
-        if call.method is Method.EMBED:
+        if call.operation is Operation.EMBED:
             return Reply({"embedding": self._embed(call, call.body)})
-        if call.method is Method.BATCH_EMBED:
+        if call.operation is Operation.BATCH_EMBED:
             return Reply({"embeddings": [self._embed(call, r) for r in call.body.get("requests", [])]})
         seed = framing.digest(call, self.seed)
         candidates = _candidates(call, seed, deadline)

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..generation import framing
+from ..wire.call import Call, Operation
 from ..wire.errors import ApiError
-from . import framing
-from .base import Backend, Call, Method, Reply, StreamReply
+from .base import Backend, Reply, StreamReply
 
 if TYPE_CHECKING:
     from google.genai import types
@@ -113,7 +114,7 @@ class FunctionBackend:
         self.fallback = fallback
 
     async def answer(self, call: Call) -> Reply | StreamReply:
-        if call.method not in (Method.GENERATE, Method.STREAM):
+        if call.operation not in (Operation.GENERATE, Operation.STREAM):
             if self.fallback is None:
                 from .default import DefaultBackend
 
@@ -121,7 +122,7 @@ class FunctionBackend:
             return await self.fallback.answer(call)
         request = decode_request(call.body)
         turn = sum(1 for c in request.contents if c.role != "model")
-        context = ModelContext(call.model.model_id, call.method.value, turn, call.context, call.streaming)
+        context = ModelContext(call.model.model_id, call.operation.value, turn, call.context, call.streaming)
         result = self.function(request, context)
         if inspect.isawaitable(result):
             result = await result

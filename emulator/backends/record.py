@@ -33,8 +33,9 @@ import aiohttp
 
 from ..cassette import journal, store
 from ..cassette.model import Event, Interaction, RecordedRequest, RecordedResponse
+from ..wire.call import Call
 from ..wire.errors import ApiError
-from .base import Call, Reply, StreamReply
+from .base import Reply, StreamReply
 from .replay import ReplayBackend, recorded_error
 
 T = TypeVar("T")

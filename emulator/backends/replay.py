@@ -16,8 +16,9 @@ from typing import Any
 
 from ..cassette.matching import Index, Matcher
 from ..cassette.model import Cassette, Interaction
+from ..wire.call import Call
 from ..wire.errors import ApiError
-from .base import Call, Reply, StreamReply
+from .base import Reply, StreamReply
 
 REPLAY_HOST = "https://generativelanguage.googleapis.com"
 

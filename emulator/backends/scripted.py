@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from ..generation.framing import digest
 from ..offload import HEAVY_BYTES, off_loop
 from ..scenarios import failures, render
 from ..scenarios.conditions import Groups
@@ -21,12 +22,12 @@ from ..scenarios.facts import Facts
 from ..scenarios.model import Rule, Scenario
 from ..scenarios.templates import TemplateError
 from ..wire import errors
+from ..wire.call import Call, Operation
 from ..wire.errors import ApiError
-from .base import Backend, Call, Method, Reply, StreamReply
+from .base import Backend, Reply, StreamReply
 from .default import DefaultBackend
-from .framing import digest
 
-_SCRIPTED = (Method.GENERATE, Method.STREAM)
+_SCRIPTED = (Operation.GENERATE, Operation.STREAM)
 
 
 class ScriptedBackend:
@@ -50,7 +51,7 @@ class ScriptedBackend:
         return [r.label(i) for i, r in enumerate(rules) if r.times is not None and self._used[i] < r.times]
 
     async def answer(self, call: Call) -> Reply | StreamReply:
-        if call.method not in _SCRIPTED:
+        if call.operation not in _SCRIPTED:
             return await self.fallback.answer(call)
         self.requests += 1
         if call.size > HEAVY_BYTES:  # reading a huge request takes long: off the loop, before the choice
@@ -66,7 +67,7 @@ class ScriptedBackend:
         rule = self.scenario.rules[index]
         if rule.fault is not None and rule.reply is None and rule.error is None and rule.block is None:
             answer = await self.fallback.answer(call)
-            answer.fault = rule.fault.model_dump(exclude_defaults=True) | {"kind": rule.fault.kind}
+            answer.fault = rule.fault
             return answer
         try:
             reply = self._prepare(rule, call, facts.context(self.scenario.name, groups), self._seed(call, index))
@@ -77,7 +78,7 @@ class ScriptedBackend:
         if isinstance(reply, ApiError):
             raise reply
         if rule.fault is not None:
-            reply.fault = rule.fault.model_dump(exclude_defaults=True) | {"kind": rule.fault.kind}
+            reply.fault = rule.fault
         return reply
 
     def _pick(self, facts: Facts) -> tuple[int, Groups] | None:

@@ -9,17 +9,15 @@ names, either base64 alphabet). ``alt`` stays, since an SSE answer cannot stand 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from ..wire.call import ALL_VERSIONS, model_call
 from .diff import distance, first_difference
 from .model import Cassette, Interaction
 
-VERSIONS = frozenset({"v1", "v1beta", "v1alpha", "v1beta1"})
-_MODEL_CALL = re.compile(r"(?:^|/)(?:models|tunedModels)/[^/:]+:(?P<op>[A-Za-z]+)$")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 AFTER_LAST = ("repeat", "miss")
 
@@ -38,7 +36,7 @@ def api_path(uri: str) -> str:
     """The path after the version segment (``models/m:generateContent``), or the whole path if it has none."""
     segments = quote(unquote(urlsplit(uri).path), safe=_PATH_SAFE).strip("/").split("/")
     for i, segment in enumerate(segments):
-        if segment in VERSIONS:
+        if segment in ALL_VERSIONS:
             return "/".join(segments[i + 1 :])
     return "/".join(segments)
 
@@ -50,14 +48,13 @@ def canonical_body(path: str, body: Any) -> Any:
             body = json.loads(body) if body else None
         except ValueError:
             return body if isinstance(body, str) else body.decode(errors="replace")
-    call = _MODEL_CALL.search(path)
+    call = model_call(path)
     if call is None or not isinstance(body, dict):
         return body
-    from ..backends.base import Method  # imported late: the schema tables cost half a second to build
-    from ..wire import validate
+    from ..wire import validate  # imported late: the schema tables cost half a second to build
 
     try:
-        return validate.decode(Method(call["op"]), body, strict=False)
+        return validate.decode(call[1], body, strict=False)
     except Exception:  # an unknown method or a body the schema rejects: compare it as sent
         return body
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..backends.base import Call
-from ..backends.default import last_user_text
+from ..generation.conversation import last_user_text
+from ..wire.call import Call
 
 Body = dict[str, Any]
 

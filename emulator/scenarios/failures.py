@@ -11,9 +11,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ..backends import framing
-from ..backends.base import Call
+from ..generation import framing
 from ..wire import errors
+from ..wire.call import Call
 from ..wire.errors import ApiError
 from . import templates
 from .actions import Block, Error, Quota

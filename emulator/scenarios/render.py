@@ -1,6 +1,6 @@
 """Turns a rule's ``reply`` into wire JSON: a unary body, or stream chunks with their token weights.
 
-Framing comes from :mod:`emulator.backends.framing`, shared with the default and callable models:
+Framing comes from :mod:`emulator.generation.framing`, shared with the default and callable models:
 role "model", an ``index`` on every candidate, one ``responseId`` and ``modelVersion`` for every
 chunk, usage where totalTokenCount = prompt + candidates + thoughts. Streams carry running
 candidate counts, send each text part in pieces and every other part whole, put each candidate's
@@ -18,10 +18,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..backends import framing
-from ..backends.base import Call
-from ..backends.framing import Prompt
+from ..generation import framing
+from ..generation.framing import Prompt
 from ..wire import tokens
+from ..wire.call import Call
 from . import templates
 from .actions import Candidate, Part, Reply, StreamPlan, Usage
 

@@ -16,15 +16,19 @@ from aiohttp.web_request import BaseRequest
 
 from ..backends.base import Backend
 from ..backends.default import DefaultBackend
-from ..backends.specs import build_router, cassette_chooser, scenario_factory
 from ..cassette import redact
-from ..catalogue import Catalogue
+from ..dispatch.specs import build_router, cassette_chooser, scenario_factory
+from ..journal import Journal
 from ..settings import Settings
 from ..wire import errors
+from ..wire.catalogue import Catalogue
 from ..wire.errors import ApiError
+from ..wire.signatures import Signer
 from .control import Control
+from .faults import Faults, FaultStage
 from .handlers import Api
 from .responses import error_response
+from .streaming import Streams
 from .trust import ControlTrust
 
 log = logging.getLogger("emulator")
@@ -103,7 +107,13 @@ def create_app(
     """The emulator app; ``backend`` replaces the default model under the routes of ``settings``."""
     settings = settings or Settings()
     router = build_router(settings, backend or DefaultBackend(seed=settings.seed))
-    api = Api(settings, catalogue or Catalogue.load(settings.models_file), router)
+    journal = Journal(
+        settings.journal_per_context, settings.max_contexts, settings.journal_context_bytes, settings.journal_bytes
+    )
+    signer, faults = Signer(), Faults(settings.max_contexts)
+    streams = Streams(signer)
+    catalogue = catalogue or Catalogue.load(settings.models_file)
+    api = Api(settings, catalogue, router, journal, signer, FaultStage(faults), streams)
     trust = ControlTrust(
         bound_host=settings.host,
         allowed_hosts=settings.allowed_hosts,
@@ -111,7 +121,7 @@ def create_app(
         secrets=settings.control_secrets,
     )
     control = Control(
-        router, api.journal, scenario_factory, cassette_chooser(settings), trust, api.faults, settings.body_timeout
+        router, journal, scenario_factory, cassette_chooser(settings), trust, faults, settings.body_timeout
     )
     app = web.Application(middlewares=[guard], client_max_size=settings.max_body_bytes)
     app.router.add_route("*", "/_emulator/{name}", control.handle, expect_handler=expect_continue)
@@ -120,7 +130,7 @@ def create_app(
     app[API_KEY] = api
 
     async def closing(_: web.Application) -> None:
-        api.shutdown()
+        streams.shutdown()
 
     async def closing_recorders(_: web.Application) -> None:
         from ..backends.record import close_all

@@ -15,14 +15,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from ..backends.router import Router
+from ..dispatch.router import Router
 from ..journal import Journal, context_id
 from ..offload import off_loop
 from ..wire import auth, encode, errors
 from ..wire.errors import ApiError
+from ..wire.faultspec import parse as parse_faults
+from .body import read_body
 from .faults import Faults
-from .faults import parse as parse_faults
-from .handlers import read_body
 from .responses import bytes_response, error_response, json_response
 from .trust import ControlTrust
 

@@ -1,14 +1,20 @@
-"""Faults on demand: the service misbehaving exactly as the real one does, counted per attempt.
+"""Faults on demand, as one stage between the backend and the encoder: the service misbehaving
+exactly as the real one does, counted per attempt.
 
-A fault comes from the request's ``x-emulator-fault`` header (JSON, one fault) or from the faults
-set for its context through ``PUT /_emulator/faults`` (a JSON list, applied in order, the first
-that applies wins). ``times`` and ``after`` count matching attempts per context, so "fail twice,
-then succeed" is exact under the SDK's retries; ``probability`` draws from a generator seeded by
-``seed`` and the attempt number, so runs repeat.
+A fault comes from the request's ``x-emulator-fault`` header (JSON, one fault), from the faults set
+for its context through ``PUT /_emulator/faults`` (a JSON list, applied in order, the first that
+applies wins), or from the backend itself (a scenario rule's ``fault``). ``times`` and ``after``
+count matching attempts per context, so "fail twice, then succeed" is exact under the SDK's
+retries; ``probability`` draws from a generator seeded by ``seed`` and the attempt number, so runs
+repeat. :meth:`FaultStage.answer` is the one entry point: it asks the backend (or, for a fault that
+replaces the answer, does not) and hands back the answer with the fault applied; what only the
+transport can do (a reset, a stall, garbage) is raised as :class:`~.cuts.Cut` for the server to
+act out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import random
 import time
@@ -16,30 +22,15 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from aiohttp import web
-
+from ..backends.base import Backend, Reply, StreamReply
 from ..contexts import PerContext
-from ..wire import errors
-from ..wire.faultspec import (
-    BEFORE_KINDS,
-    CONNECTION_KINDS,
-    FAULT_HEADER,
-    STREAM_KINDS,
-    Fault,
-    from_header,
-    parse,
-)
+from ..generation import framing
+from ..wire import errors, tokens
+from ..wire.call import Call
+from ..wire.faultspec import CONNECTION_KINDS, STREAM_KINDS, Fault, from_header
+from .cuts import Cut
 
-__all__ = [
-    "BEFORE_KINDS",
-    "CONNECTION_KINDS",
-    "FAULT_HEADER",
-    "STREAM_KINDS",
-    "Fault",
-    "Faults",
-    "from_header",
-    "parse",
-]
+__all__ = ["FaultStage", "Faults"]
 
 
 class _Quota:
@@ -136,53 +127,105 @@ class Faults:
         return None
 
 
-class Cut(Exception):
-    """A connection-level fault to act out once ``after_chunks`` chunks are written."""
+class FaultStage:
+    """Faults applied to one call's answer; the only place the server consults them."""
 
-    def __init__(self, fault: Fault) -> None:
-        super().__init__(fault.kind)
-        self.fault = fault
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+
+    async def answer(self, call: Call, header: str | None, backend: Backend) -> Reply | StreamReply:
+        """The backend's answer with the fault for this attempt applied.
+
+        Raises the fault's :class:`~emulator.wire.errors.ApiError`, :class:`~.cuts.Cut` for what only
+        the connection can show, or ``ValueError`` for a fault header that is not a fault.
+        """
+        model = call.model.model_id
+        fault = self.faults.choose(call.context, model, header, lambda: tokens.prompt_usage(call.body)[0])
+        replaced = await _before(call, fault) if fault is not None else None
+        if replaced is not None:
+            return replaced
+        reply = await backend.answer(call)
+        if fault is None and reply.fault is not None:  # a scenario rule asked for one
+            fault = reply.fault
+            replaced = await _before(call, fault)
+            if replaced is not None:
+                return replaced
+        if fault is None:
+            return reply
+        if isinstance(reply, Reply):
+            if fault.kind == "finish":
+                _finish_as(fault, reply.body)
+            return reply
+        return StreamReply(_shaped(reply.chunks, fault, model))
 
 
-async def shape_stream(
-    chunks: AsyncIterator[dict[str, Any]], fault: Fault | None, model: str
-) -> AsyncIterator[dict[str, Any]]:
-    """The backend's chunks with the fault's pacing, cut or failure applied."""
-    if fault is None:
-        async for chunk in chunks:
-            yield chunk
-        return
-    import asyncio
+async def _before(call: Call, fault: Fault) -> Reply | StreamReply | None:
+    """Faults that act before an answer exists: one that replaces it, or None to go on."""
+    if fault.kind == "latency":
+        await asyncio.sleep(fault.delay)
+        return None
+    if fault.kind == "error":
+        error = fault.error(call.model.model_id)
+        if fault.retry_after_header:
+            error.headers["Retry-After"] = str(fault.retry_after)
+        raise error
+    if fault.kind == "block":
+        body = _blocked(fault, call)
+        return StreamReply(_single(body)) if call.streaming else Reply(body)
+    if fault.kind == "empty" or not call.streaming or not fault.after_chunks:
+        if fault.kind == "midstream":
+            raise fault.error(call.model.model_id)
+        if fault.kind in CONNECTION_KINDS:
+            raise Cut(fault, sent=False)
+    return None
 
-    from ..wire import tokens
 
+async def _shaped(chunks: AsyncIterator[dict[str, Any]], fault: Fault, model: str) -> AsyncIterator[dict[str, Any]]:
+    """The backend's chunks with the fault's pacing, cut, failure or finish applied.
+
+    One chunk is held back where the fault acts on the last one (``truncate`` drops it, ``finish``
+    rewrites it), since only the next chunk, or none, tells which is last.
+    """
     sent = 0
     held: dict[str, Any] | None = None
-    async for chunk in chunks:
-        if fault.kind in STREAM_KINDS and sent >= fault.after_chunks:
-            if fault.kind == "midstream":
-                raise fault.error(model)
-            if fault.kind == "truncate":
-                return
-            raise Cut(fault)
-        if sent == 0 and fault.first_chunk_delay:
-            await asyncio.sleep(fault.first_chunk_delay)
-        if fault.tokens_per_second:
-            produced = sum(tokens.count_part(p) for c in chunk.get("candidates", ()) for p in
-                           c.get("content", {}).get("parts", ()))  # fmt: skip
-            await asyncio.sleep(produced / fault.tokens_per_second)
-        if fault.kind == "truncate":
-            if held is not None:
-                yield held
-                sent += 1
-            held = chunk
-            continue
-        yield chunk
-        sent += 1
+    holds = fault.kind in ("truncate", "finish")
+    try:
+        async for chunk in chunks:
+            if fault.kind in STREAM_KINDS and sent >= fault.after_chunks:
+                if fault.kind == "midstream":
+                    raise fault.error(model)
+                if fault.kind == "truncate":
+                    return
+                raise Cut(fault)
+            if sent == 0 and fault.first_chunk_delay:
+                await asyncio.sleep(fault.first_chunk_delay)
+            if fault.tokens_per_second:
+                produced = sum(tokens.count_part(p) for c in chunk.get("candidates", ()) for p in
+                               c.get("content", {}).get("parts", ()))  # fmt: skip
+                await asyncio.sleep(produced / fault.tokens_per_second)
+            if holds:
+                if held is not None:
+                    yield held
+                    sent += 1
+                held = chunk
+                continue
+            yield chunk
+            sent += 1
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    if fault.kind == "finish" and held is not None:
+        _finish_as(fault, held)
+        yield held
     if fault.kind == "midstream":
         raise fault.error(model)
     if fault.kind in ("malformed", "garbage", "stall", "reset"):
         raise Cut(fault)
+
+
+async def _single(body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    yield body
 
 
 _SAFETY_RATINGS = [
@@ -191,19 +234,17 @@ _SAFETY_RATINGS = [
 ]
 
 
-def blocked(fault: Fault, reply_like: dict[str, Any]) -> dict[str, Any]:
+def _blocked(fault: Fault, call: Call) -> dict[str, Any]:
     """A blocked prompt: HTTP 200, ``promptFeedback.blockReason``, no candidates."""
-    usage = reply_like.get("usageMetadata", {})
-    prompt = usage.get("promptTokenCount", 0)
     return {
         "promptFeedback": {"blockReason": fault.block_reason, "safetyRatings": _SAFETY_RATINGS},
-        "usageMetadata": {"promptTokenCount": prompt, "totalTokenCount": prompt},
-        "modelVersion": reply_like.get("modelVersion", ""),
-        "responseId": reply_like.get("responseId", ""),
+        "usageMetadata": framing.usage(framing.prompt_of(call), 0, 0),
+        "modelVersion": call.model.model_id,
+        "responseId": framing.response_id(framing.digest(call)),
     }
 
 
-def finish_as(fault: Fault, body: dict[str, Any]) -> None:
+def _finish_as(fault: Fault, body: dict[str, Any]) -> None:
     """Ends every candidate of a (final) body with the fault's finish reason, in place.
 
     SAFETY, RECITATION and MALFORMED_FUNCTION_CALL come without content, as from the real service;
@@ -216,42 +257,3 @@ def finish_as(fault: Fault, body: dict[str, Any]) -> None:
             candidate.pop("content", None)
         if fault.finish_reason == "SAFETY":
             candidate["safetyRatings"] = _SAFETY_RATINGS
-
-
-_MALFORMED = b'data: {"candidates": [{"content": {"parts": [{"text": "cut he\r\n\r\n'
-
-
-async def act_out(request: web.Request, response: web.StreamResponse | None, fault: Fault) -> web.StreamResponse:
-    """A connection fault: what the client gets is a broken connection, never an answer.
-
-    ``response`` is the stream already under way, or None before anything was sent (then a
-    malformed or garbage fault starts a 200 JSON body of its own).
-    """
-    import asyncio
-    import socket
-    import struct
-
-    from .responses import UNARY_HEADERS
-
-    if response is None and fault.kind in ("malformed", "garbage"):
-        response = web.StreamResponse(status=200, headers=UNARY_HEADERS)
-        await response.prepare(request)
-    try:
-        if fault.kind == "malformed" and response is not None:
-            sse = response.content_type == "text/event-stream"
-            await response.write(_MALFORMED if sse else b'{"candidates": [{"con')
-        elif fault.kind == "garbage" and response is not None:
-            await response.write(random.Random(fault.seed).randbytes(512))
-        elif fault.kind == "stall":
-            await asyncio.sleep(fault.stall_seconds)
-    except (ConnectionResetError, OSError):
-        pass
-    transport = request.transport
-    if transport is not None:
-        sock = transport.get_extra_info("socket")
-        if fault.kind == "reset" and sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            transport.abort()
-        else:
-            transport.close()
-    return response or web.Response(status=204)

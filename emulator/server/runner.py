@@ -14,7 +14,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from ..backends.base import Backend
-from ..backends.router import Router
+from ..dispatch.router import Router
 from ..settings import Settings
 from .app import API_KEY, AccessLogger, QuietProtocolErrors, create_app
 from .protocol import DeadlineRunner

@@ -138,12 +138,13 @@ def overloaded() -> ApiError:
     return ApiError(503, MSG_OVERLOADED)
 
 
+def client_gone() -> ApiError:
+    """How a call whose client went away is journaled (nobody receives it)."""
+    return ApiError(499, "Client disconnected.")
+
+
 def shutting_down() -> ApiError:
     return ApiError(503, "The emulator is shutting down; this stream ends here. Please try again later.")
-
-
-def deadline_exceeded() -> ApiError:
-    return ApiError(504, MSG_DEADLINE)
 
 
 def quota_exceeded(model: str, retry_seconds: int, limit: int = 10) -> ApiError:

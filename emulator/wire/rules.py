@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..backends.base import Method
-from ..catalogue import ModelInfo
 from . import errors
+from .call import Operation
+from .catalogue import ModelInfo
 
 Body = dict[str, Any]
-Rule = Callable[[Body, ModelInfo, Method], "errors.ApiError | None"]
+Rule = Callable[[Body, ModelInfo, Operation], "errors.ApiError | None"]
 
 MSG_ROLE = "Please use a valid role: user, model."
 MSG_EMPTY_TEXT = (
@@ -63,9 +63,9 @@ def out_of_range(field: str, value: float, low: float, high: float) -> errors.Ap
     )
 
 
-def _generate_requests(body: Body, method: Method) -> Iterator[tuple[str, Body]]:
+def _generate_requests(body: Body, method: Operation) -> Iterator[tuple[str, Body]]:
     """Every GenerateContentRequest-like body in a call, with the path prefix its messages use."""
-    if method is Method.COUNT_TOKENS:
+    if method is Operation.COUNT_TOKENS:
         inner = body.get("generateContentRequest")
         if inner is not None:
             yield "CountTokensRequest.generate_content_request", inner
@@ -95,26 +95,26 @@ def _field_violations(prefix: str, body: Body) -> Iterator[str]:
                     yield f"{here}.{snake}.name: Name cannot be empty."
 
 
-def shape(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+def shape(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
     lines = [
         line for prefix, request in _generate_requests(body, method) for line in _field_violations(prefix, request)
     ]
     return errors.invalid_argument("".join(f"* {line}\n" for line in lines)) if lines else None
 
 
-def _all_contents(body: Body, method: Method) -> Iterator[Body]:
+def _all_contents(body: Body, method: Operation) -> Iterator[Body]:
     for _, request in _generate_requests(body, method):
         yield from request.get("contents", ())
 
 
-def roles(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+def roles(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
     for content in _all_contents(body, method):
         if content.get("role", "user") not in ("user", "model", ""):
             return errors.invalid_argument(MSG_ROLE)
     return None
 
 
-def empty_text(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+def empty_text(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
     for _, request in _generate_requests(body, method):
         contents = [*request.get("contents", ()), request.get("systemInstruction", {})]
         for content in contents:
@@ -141,7 +141,7 @@ def _count(turn: list[Body], key: str) -> int:
     return sum(key in part for content in turn for part in content.get("parts", ()))
 
 
-def function_turns(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+def function_turns(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
     for _, request in _generate_requests(body, method):
         previous: tuple[str, list[Body]] | None = None
         for role, turn in _turns(request.get("contents", [])):
@@ -158,7 +158,7 @@ def function_turns(body: Body, model: ModelInfo, method: Method) -> errors.ApiEr
     return None
 
 
-def ranges(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
+def ranges(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
     for _, request in _generate_requests(body, method):
         config = request.get("generationConfig", {})
         for field, low, high in _limits(model):
@@ -168,8 +168,8 @@ def ranges(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | No
     return None
 
 
-def embedding(body: Body, model: ModelInfo, method: Method) -> errors.ApiError | None:
-    if method is Method.BATCH_EMBED:
+def embedding(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
+    if method is Operation.BATCH_EMBED:
         requests = body.get("requests", [])
         if not requests:
             return errors.invalid_argument("* BatchEmbedContentsRequest.requests: requests is not specified\n")
@@ -259,12 +259,12 @@ def _clean(request: Body, model: ModelInfo, ranged: bool) -> bool:
 
 
 _GENERATE = (shape, roles, empty_text, function_turns, ranges)
-RULES: dict[Method, tuple[Rule, ...]] = {
-    Method.GENERATE: _GENERATE,
-    Method.STREAM: _GENERATE,
-    Method.COUNT_TOKENS: (shape, roles, empty_text, function_turns),
-    Method.EMBED: (embedding,),
-    Method.BATCH_EMBED: (embedding,),
+RULES: dict[Operation, tuple[Rule, ...]] = {
+    Operation.GENERATE: _GENERATE,
+    Operation.STREAM: _GENERATE,
+    Operation.COUNT_TOKENS: (shape, roles, empty_text, function_turns),
+    Operation.EMBED: (embedding,),
+    Operation.BATCH_EMBED: (embedding,),
 }
 
 
@@ -275,10 +275,10 @@ MSG_BATCH_TOO_LARGE = f"* BatchEmbedContentsRequest.requests: at most {MAX_BATCH
 MAX_DECLARATIONS = 512
 
 
-def limits(method: Method, body: Body) -> None:
+def limits(method: Operation, body: Body) -> None:
     """What the real service can serve at all, held in lenient mode too: each bound keeps one request's
     work (and memory) bounded."""
-    if method is Method.BATCH_EMBED and len(body.get("requests", ())) > MAX_BATCH_EMBED:
+    if method is Operation.BATCH_EMBED and len(body.get("requests", ())) > MAX_BATCH_EMBED:
         raise errors.invalid_argument(MSG_BATCH_TOO_LARGE)
     for request in (body, body.get("generateContentRequest") or {}):
         for index, tool in enumerate(request.get("tools", ())):
@@ -289,12 +289,12 @@ def limits(method: Method, body: Body) -> None:
                 )
 
 
-def check(method: Method, body: Body, model: ModelInfo) -> None:
+def check(method: Operation, body: Body, model: ModelInfo) -> None:
     """Raises the first rule's error, in the order of :data:`RULES`."""
-    if method is Method.GENERATE or method is Method.STREAM:
+    if method is Operation.GENERATE or method is Operation.STREAM:
         if _clean(body, model, True):
             return
-    elif method is Method.COUNT_TOKENS and "generateContentRequest" not in body and _clean(body, model, False):
+    elif method is Operation.COUNT_TOKENS and "generateContentRequest" not in body and _clean(body, model, False):
         return
     for rule in RULES[method]:
         error = rule(body, model, method)

@@ -24,7 +24,7 @@ from google.ai.generativelanguage_v1beta.types import generative_service
 from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import Message
 
-from ..backends.base import Method
+from .call import Operation
 
 PACKAGE = "google.ai.generativelanguage.v1beta"
 
@@ -190,12 +190,12 @@ CountTokensRequest = message_class("CountTokensRequest")
 EmbedContentRequest = message_class("EmbedContentRequest")
 BatchEmbedContentsRequest = message_class("BatchEmbedContentsRequest")
 
-REQUEST_CLASSES: dict[Method, type[Message]] = {
-    Method.GENERATE: GenerateContentRequest,
-    Method.STREAM: GenerateContentRequest,
-    Method.COUNT_TOKENS: CountTokensRequest,
-    Method.EMBED: EmbedContentRequest,
-    Method.BATCH_EMBED: BatchEmbedContentsRequest,
+REQUEST_CLASSES: dict[Operation, type[Message]] = {
+    Operation.GENERATE: GenerateContentRequest,
+    Operation.STREAM: GenerateContentRequest,
+    Operation.COUNT_TOKENS: CountTokensRequest,
+    Operation.EMBED: EmbedContentRequest,
+    Operation.BATCH_EMBED: BatchEmbedContentsRequest,
 }
 
 

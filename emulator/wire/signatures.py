@@ -19,8 +19,8 @@ import os
 from collections import OrderedDict
 from typing import Any
 
-from ..catalogue import ModelInfo
 from . import errors
+from .catalogue import ModelInfo
 
 _MAGIC = b"gemu1"
 MAX_FOREIGN = 10_000

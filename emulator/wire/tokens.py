@@ -13,7 +13,7 @@ import codecs
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 _TOKEN = re.compile(r"[^\W\d_]{1,8}|\d|[^\s]")
@@ -133,10 +133,6 @@ def count_part(part: dict[str, Any]) -> int:
         if key in part:
             return count_text(json.dumps(part[key], sort_keys=True))
     return 0
-
-
-def count_contents(contents: Iterable[dict[str, Any]]) -> int:
-    return sum(count_part(part) for content in contents for part in content.get("parts", ()))
 
 
 def _modality(mime: str) -> str:

@@ -21,9 +21,9 @@ from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from ..backends.base import Method
-from ..catalogue import ModelInfo
 from . import errors, rules, schema
+from .call import Operation
+from .catalogue import ModelInfo
 from .schema import (
     BAD,
     K_BOOL,
@@ -312,7 +312,7 @@ _attach_handlers()
 MSG_TOO_DEEP = "Invalid JSON payload received. The message is nested too deeply."
 
 
-def decode(method: Method, raw: Any, strict: bool = True) -> dict[str, Any]:
+def decode(method: Operation, raw: Any, strict: bool = True) -> dict[str, Any]:
     """The canonical body of a request, or the front end's 400 listing every schema violation."""
     if type(raw) is not dict:
         raise errors.invalid_argument(_ROOT, [errors.bad_request((None, _ROOT))])
@@ -327,7 +327,7 @@ def decode(method: Method, raw: Any, strict: bool = True) -> dict[str, Any]:
     return body
 
 
-def parse_request(method: Method, raw: Any, model: ModelInfo, strict: bool = True) -> dict[str, Any]:
+def parse_request(method: Operation, raw: Any, model: ModelInfo, strict: bool = True) -> dict[str, Any]:
     """Decodes a body, then applies the semantic rules unless lenient; returns the canonical body."""
     body = decode(method, raw, strict)
     rules.limits(method, body)

@@ -7,19 +7,19 @@ import re
 from typing import Any
 
 from emulator import Catalogue, DefaultBackend, Reply, StreamReply
-from emulator.backends.base import Call, Method
 from emulator.wire import validate
+from emulator.wire.call import Call, Operation
 
 CATALOGUE = Catalogue.load()
 
 
-def call(body: dict[str, Any], method: Method = Method.GENERATE, model: str = "gemini-2.5-flash") -> Call:
+def call(body: dict[str, Any], method: Operation = Operation.GENERATE, model: str = "gemini-2.5-flash") -> Call:
     info = CATALOGUE.resolve(model, method.value, "v1beta")
-    return Call(method=method, model=info, version="v1beta", body=validate.parse_request(method, body, info))
+    return Call(operation=method, model=info, version="v1beta", body=validate.parse_request(method, body, info))
 
 
 def answer(
-    body: dict[str, Any], method: Method = Method.GENERATE, model: str = "gemini-2.5-flash", seed: int = 0
+    body: dict[str, Any], method: Operation = Operation.GENERATE, model: str = "gemini-2.5-flash", seed: int = 0
 ) -> Any:
     reply = asyncio.run(DefaultBackend(seed=seed).answer(call(body, method, model)))
     if isinstance(reply, Reply):

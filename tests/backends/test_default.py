@@ -9,8 +9,8 @@ import pytest
 from backend_calls import answer
 
 from emulator import Catalogue
-from emulator.backends.base import Method
 from emulator.wire import tokens
+from emulator.wire.call import Operation
 
 CATALOGUE = Catalogue.load()
 
@@ -64,7 +64,7 @@ def test_max_output_tokens(limit: int) -> None:
 
 def test_stream_pieces_add_up_to_the_unary_text_and_usage() -> None:
     unary = answer(HELLO)
-    chunks = answer(HELLO, Method.STREAM)
+    chunks = answer(HELLO, Operation.STREAM)
     assert "".join(text(c) for c in chunks) == text(unary)
     assert chunks[-1]["usageMetadata"] == unary["usageMetadata"]
     counts = [c["usageMetadata"]["candidatesTokenCount"] for c in chunks]
@@ -72,7 +72,7 @@ def test_stream_pieces_add_up_to_the_unary_text_and_usage() -> None:
 
 
 def test_streamed_thoughts_come_first_in_their_own_chunk() -> None:
-    chunks = answer({**HELLO, "generationConfig": {"thinkingConfig": {"includeThoughts": True}}}, Method.STREAM)
+    chunks = answer({**HELLO, "generationConfig": {"thinkingConfig": {"includeThoughts": True}}}, Operation.STREAM)
     assert chunks[0]["candidates"][0]["content"]["parts"] == [
         {"text": chunks[0]["candidates"][0]["content"]["parts"][0]["text"], "thought": True}
     ]
@@ -109,15 +109,15 @@ def test_function_results_are_used_in_the_answer() -> None:
 
 def test_count_tokens_with_a_generate_request() -> None:
     inner = {"model": "models/gemini-2.5-flash", **HELLO, "systemInstruction": {"parts": [{"text": "Be brief."}]}}
-    counted = answer({"generateContentRequest": inner}, Method.COUNT_TOKENS)
+    counted = answer({"generateContentRequest": inner}, Operation.COUNT_TOKENS)
     assert counted["totalTokens"] == answer(inner)["usageMetadata"]["promptTokenCount"]
 
 
 def test_embeddings_depend_on_text_and_task() -> None:
     one = {"content": {"parts": [{"text": "a"}]}, "outputDimensionality": 8}
-    first = answer(one, Method.EMBED, model="gemini-embedding-001")["embedding"]["values"]
-    task = answer({**one, "taskType": "RETRIEVAL_QUERY"}, Method.EMBED, model="gemini-embedding-001")["embedding"][
+    first = answer(one, Operation.EMBED, model="gemini-embedding-001")["embedding"]["values"]
+    task = answer({**one, "taskType": "RETRIEVAL_QUERY"}, Operation.EMBED, model="gemini-embedding-001")["embedding"][
         "values"
     ]
     assert len(first) == 8 and first != task
-    assert first == answer(one, Method.EMBED, model="gemini-embedding-001")["embedding"]["values"]
+    assert first == answer(one, Operation.EMBED, model="gemini-embedding-001")["embedding"]["values"]

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
-from emulator.backends import schema_values
-from emulator.backends.schema_values import cut_json, value_for_schema
 from emulator.budget import Budget, Exhausted, TooComplex
+from emulator.generation import schema_values
+from emulator.generation.schema_values import cut_json, value_for_schema
 from emulator.wire import tokens
 
 # -- validation helpers ----------------------------------------------------------------------------
@@ -513,7 +513,7 @@ def test_determinism() -> None:
 def test_determinism_across_processes() -> None:
     script = (
         "import json, sys\n"
-        "from emulator.backends import schema_values as mod\n"
+        "from emulator.generation import schema_values as mod\n"
         "schema = json.loads(sys.argv[1])\n"
         "print(json.dumps([mod.value_for_schema(schema, seed=s, json_schema=True, hint='cats') for s in ('x', 7)]))\n"
     )

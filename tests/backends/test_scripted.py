@@ -14,20 +14,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from emulator import ApiError, Catalogue, Reply, StreamReply
-from emulator.backends.base import Call, Method
 from emulator.backends.scripted import ScriptedBackend
 from emulator.scenarios import load_scenario, scenario_from_data
 from emulator.scenarios.actions import StreamPlan
 from emulator.scenarios.render import split
 from emulator.wire import tokens, validate
+from emulator.wire.call import Call, Operation
 
 CATALOGUE = Catalogue.load()
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 
 
-def call(body: dict[str, Any], method: Method = Method.GENERATE, model: str = "gemini-2.5-flash") -> Call:
+def call(body: dict[str, Any], method: Operation = Operation.GENERATE, model: str = "gemini-2.5-flash") -> Call:
     info = CATALOGUE.resolve(model, method.value, "v1beta")
-    return Call(method=method, model=info, version="v1beta", body=validate.parse_request(method, body, info))
+    return Call(operation=method, model=info, version="v1beta", body=validate.parse_request(method, body, info))
 
 
 def ask(text: str, **extra: Any) -> dict[str, Any]:
@@ -44,14 +44,16 @@ async def _drain(reply: Reply | StreamReply) -> Any:
     return [chunk async for chunk in reply.chunks]
 
 
-def run(scripted: ScriptedBackend, body: dict[str, Any], method: Method = Method.GENERATE, **kw: Any) -> Any:
+def run(scripted: ScriptedBackend, body: dict[str, Any], method: Operation = Operation.GENERATE, **kw: Any) -> Any:
     async def go() -> Any:
         return await _drain(await scripted.answer(call(body, method, **kw)))
 
     return asyncio.run(go())
 
 
-def failure(scripted: ScriptedBackend, body: dict[str, Any], method: Method = Method.GENERATE, **kw: Any) -> ApiError:
+def failure(
+    scripted: ScriptedBackend, body: dict[str, Any], method: Operation = Operation.GENERATE, **kw: Any
+) -> ApiError:
     with pytest.raises(ApiError) as caught:
         run(scripted, body, method, **kw)
     return caught.value
@@ -108,24 +110,24 @@ class Recording:
     """A fallback that records what reached it."""
 
     def __init__(self) -> None:
-        self.methods: list[Method] = []
+        self.methods: list[Operation] = []
 
     async def answer(self, call: Call) -> Reply | StreamReply:
-        self.methods.append(call.method)
+        self.methods.append(call.operation)
         return Reply({"totalTokens": 7})
 
 
 def test_other_methods_go_to_the_fallback() -> None:
     fallback = Recording()
     scripted = ScriptedBackend(scenario_from_data({"name": "s", "rules": [{"reply": "x"}]}), fallback=fallback)
-    assert run(scripted, ask("count me"), Method.COUNT_TOKENS) == {"totalTokens": 7}
+    assert run(scripted, ask("count me"), Operation.COUNT_TOKENS) == {"totalTokens": 7}
     embed = {"content": {"parts": [{"text": "e"}]}}
-    run(scripted, embed, Method.EMBED, model="gemini-embedding-001")
-    assert fallback.methods == [Method.COUNT_TOKENS, Method.EMBED] and scripted.pending() == ["rules[0]"]
+    run(scripted, embed, Operation.EMBED, model="gemini-embedding-001")
+    assert fallback.methods == [Operation.COUNT_TOKENS, Operation.EMBED] and scripted.pending() == ["rules[0]"]
 
 
 def test_default_fallback_counts_tokens() -> None:
-    assert run(backend({"reply": "x"}), ask("two words"), Method.COUNT_TOKENS)["totalTokens"] == 2
+    assert run(backend({"reply": "x"}), ask("two words"), Operation.COUNT_TOKENS)["totalTokens"] == 2
 
 
 def test_nth_counts_requests_that_meet_the_other_conditions() -> None:
@@ -211,7 +213,7 @@ PLANS: list[dict[str, Any]] = [
 @pytest.mark.parametrize("rule", PLANS, ids=["default", "words", "characters", "tokens", "explicit"])
 def test_stream_chunks_are_complete_responses_that_add_up(rule: dict[str, Any]) -> None:
     scripted = backend({**rule, "times": 2})
-    chunks = run(scripted, ask("Tell me"), Method.STREAM)
+    chunks = run(scripted, ask("Tell me"), Operation.STREAM)
     unary = run(scripted, ask("Tell me"))
     assert len(chunks) > 2
     assert len({c["responseId"] for c in chunks}) == 1 and all(c["modelVersion"] == "gemini-2.5-flash" for c in chunks)
@@ -226,7 +228,9 @@ def test_stream_chunks_are_complete_responses_that_add_up(rule: dict[str, Any]) 
 
 
 def test_words_split_keeps_whitespace_with_the_word_before() -> None:
-    chunks = run(backend({"reply": {"text": "one two  three", "stream": {"split": "words"}}}), ask("x"), Method.STREAM)
+    chunks = run(
+        backend({"reply": {"text": "one two  three", "stream": {"split": "words"}}}), ask("x"), Operation.STREAM
+    )
     assert [text(c) for c in chunks] == ["one ", "two  ", "three"]
 
 
@@ -248,7 +252,7 @@ def test_function_calls_travel_whole_after_streamed_text() -> None:
             "stream": {"split": "words", "size": 2},
         }
     }
-    chunks = run(backend(rule), ask("weather"), Method.STREAM)
+    chunks = run(backend(rule), ask("weather"), Operation.STREAM)
     *texts, last = chunks
     assert all("functionCall" not in p for c in texts for p in c["candidates"][0]["content"]["parts"])
     calls = [p["functionCall"] for p in last["candidates"][0]["content"]["parts"]]
@@ -309,7 +313,7 @@ THINKING = {"reply": {"parts": [{"thought": "Let me think about this carefully."
 def test_thoughts_are_sent_only_on_request_but_always_counted(include: bool) -> None:
     body = ask("q", generationConfig={"thinkingConfig": {"includeThoughts": include}})
     scripted = backend(THINKING)
-    unary, chunks = run(scripted, body), run(scripted, body, Method.STREAM)
+    unary, chunks = run(scripted, body), run(scripted, body, Operation.STREAM)
     thought_tokens = tokens.count_text("Let me think about this carefully.")
     usage = unary["usageMetadata"]
     assert usage["thoughtsTokenCount"] == thought_tokens
@@ -328,7 +332,7 @@ def test_several_candidates_each_end_on_their_own_last_piece() -> None:
     unary = run(scripted, ask("x"))
     assert [c["index"] for c in unary["candidates"]] == [0, 1]
     assert [c["finishReason"] for c in unary["candidates"]] == ["STOP", "MAX_TOKENS"]
-    chunks = run(scripted, ask("x"), Method.STREAM)
+    chunks = run(scripted, ask("x"), Operation.STREAM)
     assert chunks[0]["candidates"][0] == {
         "content": {"parts": [{"text": "short"}], "role": "model"},
         "finishReason": "STOP",
@@ -391,7 +395,7 @@ def test_blocked_prompt_unary_and_streamed() -> None:
     assert "candidates" not in body and body["promptFeedback"]["blockReason"] == "SAFETY"
     assert body["promptFeedback"]["safetyRatings"][0]["probability"] == "HIGH"
     assert body["usageMetadata"]["totalTokenCount"] == body["usageMetadata"]["promptTokenCount"]
-    [chunk] = run(scripted, ask("forbidden"), Method.STREAM)
+    [chunk] = run(scripted, ask("forbidden"), Operation.STREAM)
     assert chunk["promptFeedback"]["blockReason"] == "SAFETY"
 
 
@@ -423,7 +427,7 @@ def test_mid_stream_failure_after_k_chunks_and_unary_failure() -> None:
     scripted = ScriptedBackend(load_scenario(FIXTURES / "midstream_failure.yaml"))
 
     async def stream() -> tuple[list[dict[str, Any]], ApiError | None]:
-        reply = await scripted.answer(call(ask("story"), Method.STREAM))
+        reply = await scripted.answer(call(ask("story"), Operation.STREAM))
         assert isinstance(reply, StreamReply)
         got: list[dict[str, Any]] = []
         try:
@@ -447,7 +451,7 @@ def test_delay_first_chunk_and_pacing() -> None:
     plan = {"split": "words", "first_chunk": 0.05, "tokens_per_second": 50}
     paced = {"reply": {"text": "alpha beta gamma delta", "stream": plan}}
     started = time.monotonic()
-    chunks = run(backend(paced), ask("x"), Method.STREAM)
+    chunks = run(backend(paced), ask("x"), Operation.STREAM)
     assert len(chunks) == 4 and time.monotonic() - started >= 0.05 + 3 / 50
 
 
@@ -468,12 +472,12 @@ def test_the_reference_scenario_plays_every_kind_of_rule() -> None:
     assert asked["usageMetadata"]["thoughtsTokenCount"] > 0
     assert failure(scripted, ask("anything"), model=pro).code == 429  # the third request to gemini-2.5-pro
     with pytest.raises(ApiError) as broken:
-        run(scripted, ask("a story"), Method.STREAM)
+        run(scripted, ask("a story"), Operation.STREAM)
     assert broken.value.code == 503
     assert run(scripted, ask("something FORBIDDEN"))["promptFeedback"]["blockReason"] == "SAFETY"
     assert text(run(scripted, ask("plain"))) == "Answer 6 to: plain"
     result = {"role": "user", "parts": [{"functionResponse": {"name": "get_weather", "response": {"result": "-3 °C"}}}]}
     history = {"contents": [*ask("What's the weather in Oslo?")["contents"], model_turn, result], "tools": tools}
-    chunks = run(scripted, history, Method.STREAM)
+    chunks = run(scripted, history, Operation.STREAM)
     assert "".join(text(c) for c in chunks) == "Oslo: -3 °C" and len(chunks) == 2
     assert scripted.pending() == ['rules[4] "recipe"']

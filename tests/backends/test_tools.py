@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator import ApiError, Catalogue
-from emulator.backends import tools
-from emulator.backends.base import Method
+from emulator.generation import function_calls as tools
 from emulator.wire import tokens
+from emulator.wire.call import Operation
 
 CATALOGUE = Catalogue.load()
 ID = re.compile(r"[a-z0-9]{8}")
@@ -295,11 +295,11 @@ def test_usage_counts_the_function_call_json() -> None:
 def test_stream_sends_all_calls_whole_in_one_final_chunk() -> None:
     req = request("get_weather and get_time")
     unary = answer(req)
-    chunks = answer(req, Method.STREAM)
+    chunks = answer(req, Operation.STREAM)
     assert len(chunks) == 1 and chunks[0]["candidates"] == unary["candidates"]
     assert chunks[0]["usageMetadata"] == unary["usageMetadata"]
     thinking = {**req, "generationConfig": {"thinkingConfig": {"includeThoughts": True}}}
-    chunks = answer(thinking, Method.STREAM)
+    chunks = answer(thinking, Operation.STREAM)
     assert len(chunks) == 2
     assert [p.get("thought") for p in chunks[0]["candidates"][0]["content"]["parts"]] == [True]
     assert "finishReason" not in chunks[0]["candidates"][0]
@@ -322,7 +322,7 @@ def test_every_candidate_calls_with_its_own_ids() -> None:
     first, second = calls_of(body, 0), calls_of(body, 1)
     assert [c["name"] for c in first] == [c["name"] for c in second] == ["get_weather"]
     assert first[0]["id"] != second[0]["id"]
-    streamed = answer(request("get_weather", generationConfig={"candidateCount": 2}), Method.STREAM)
+    streamed = answer(request("get_weather", generationConfig={"candidateCount": 2}), Operation.STREAM)
     assert [c["index"] for c in streamed[-1]["candidates"]] == [0, 1]
 
 

@@ -9,18 +9,18 @@ import pytest
 from pydantic import ValidationError
 
 from emulator import Catalogue
-from emulator.backends.base import Call, Method
 from emulator.scenarios import Rule, Scenario
 from emulator.scenarios.conditions import TextMatch, When
 from emulator.scenarios.facts import Facts
 from emulator.wire import validate
+from emulator.wire.call import Call, Operation
 
 CATALOGUE = Catalogue.load()
 
 
-def facts(body: dict[str, Any], method: Method = Method.GENERATE, model: str = "gemini-2.5-flash") -> Facts:
+def facts(body: dict[str, Any], method: Operation = Operation.GENERATE, model: str = "gemini-2.5-flash") -> Facts:
     info = CATALOGUE.resolve(model, method.value, "v1beta")
-    call = Call(method=method, model=info, version="v1beta", body=validate.parse_request(method, body, info))
+    call = Call(operation=method, model=info, version="v1beta", body=validate.parse_request(method, body, info))
     return Facts.of(call, request=1)
 
 
@@ -161,7 +161,7 @@ def test_generation_settings_and_tools_conditions() -> None:
 
 
 def test_model_globs_and_stream_condition() -> None:
-    streamed = facts({"contents": [user("x")]}, Method.STREAM, model="gemini-2.5-pro")
+    streamed = facts({"contents": [user("x")]}, Operation.STREAM, model="gemini-2.5-pro")
     assert When(model="gemini-2.5-*").match(streamed) == {}
     assert When(model="models/gemini-2.5-pro").match(streamed) == {}
     assert When(model=["gemini-3-*", "*-flash"]).match(streamed) is None

@@ -23,8 +23,8 @@ from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.backends.base import Method
 from emulator.wire import schema, validate
+from emulator.wire.call import Operation
 
 FD = descriptor.FieldDescriptor
 INT_TYPES = {
@@ -40,7 +40,7 @@ INT_TYPES = {
     FD.TYPE_FIXED64: (0, 2**64 - 1),
 }
 INT64 = {FD.TYPE_INT64, FD.TYPE_SINT64, FD.TYPE_SFIXED64, FD.TYPE_UINT64, FD.TYPE_FIXED64}
-METHODS = [Method.GENERATE, Method.COUNT_TOKENS, Method.EMBED, Method.BATCH_EMBED]
+METHODS = [Operation.GENERATE, Operation.COUNT_TOKENS, Operation.EMBED, Operation.BATCH_EMBED]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -96,7 +96,7 @@ def _scalar_or_message(value: Any, field: descriptor.FieldDescriptor) -> Any:
     return value
 
 
-def agree(method: Method, sent: dict[str, Any]) -> dict[str, Any]:
+def agree(method: Operation, sent: dict[str, Any]) -> dict[str, Any]:
     """Decodes ``sent`` and checks the canonical body against protobuf's parser; returns the body."""
     canonical = validate.decode(method, sent)
     cls = schema.REQUEST_CLASSES[method]
@@ -259,7 +259,7 @@ def sdk_wire(contents: list[types.Content], config: types.GenerateContentConfig 
 def test_sdk_requests_decode_as_protobuf_reads_them(
     contents: list[types.Content], config: types.GenerateContentConfig | None
 ) -> None:
-    agree(Method.GENERATE, sdk_wire(contents, config))
+    agree(Operation.GENERATE, sdk_wire(contents, config))
 
 
 def test_the_sdk_wire_form_really_is_mixed_case_and_url_safe() -> None:
@@ -272,7 +272,7 @@ def test_the_sdk_wire_form_really_is_mixed_case_and_url_safe() -> None:
         "thoughtSignature": "-_8=",
     }
     assert wire["generationConfig"] == {"thinkingConfig": {"include_thoughts": True}, "topK": 20.0}
-    assert agree(Method.GENERATE, wire)["contents"][0]["parts"][0]["thoughtSignature"] == "+/8="
+    assert agree(Operation.GENERATE, wire)["contents"][0]["parts"][0]["thoughtSignature"] == "+/8="
 
 
 # --------------------------------------------------------------------------------------------------
@@ -404,7 +404,7 @@ def _mangled_value(value: Any, field: descriptor.FieldDescriptor) -> st.SearchSt
 
 
 @st.composite
-def generated(draw: st.DrawFn) -> tuple[Method, dict[str, Any], dict[str, Any]]:
+def generated(draw: st.DrawFn) -> tuple[Operation, dict[str, Any], dict[str, Any]]:
     method = draw(st.sampled_from(METHODS))
     message = schema.REQUEST_CLASSES[method].DESCRIPTOR
     body = draw(message_body(message))
@@ -413,7 +413,7 @@ def generated(draw: st.DrawFn) -> tuple[Method, dict[str, Any], dict[str, Any]]:
 
 @SETTINGS
 @given(case=generated())
-def test_generated_bodies_decode_as_protobuf_reads_them(case: tuple[Method, dict[str, Any], dict[str, Any]]) -> None:
+def test_generated_bodies_decode_as_protobuf_reads_them(case: tuple[Operation, dict[str, Any], dict[str, Any]]) -> None:
     method, body, _ = case
     canonical = agree(method, body)
     assert canonical == _canonical_floats(canonical, schema.REQUEST_CLASSES[method].DESCRIPTOR)
@@ -422,7 +422,7 @@ def test_generated_bodies_decode_as_protobuf_reads_them(case: tuple[Method, dict
 @SETTINGS
 @given(case=generated())
 def test_every_accepted_spelling_gives_the_same_canonical_body(
-    case: tuple[Method, dict[str, Any], dict[str, Any]],
+    case: tuple[Operation, dict[str, Any], dict[str, Any]],
 ) -> None:
     method, body, other = case
     assert validate.decode(method, other) == validate.decode(method, body)
@@ -445,7 +445,7 @@ def _canonical_floats(body: dict[str, Any], message: descriptor.Descriptor) -> d
     return body
 
 
-def test_request_classes_cover_every_method() -> None:
-    for method in Method:
+def test_request_classes_cover_every_model_call() -> None:
+    for method in (op for op in Operation if op.is_model_call):
         cls: type[Message] = schema.REQUEST_CLASSES[method]
         assert cls.DESCRIPTOR.full_name.startswith("google.ai.generativelanguage.v1beta.")

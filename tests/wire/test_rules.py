@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.backends.base import Method
-from emulator.catalogue import Catalogue, ModelInfo, Traits
 from emulator.wire import errors, rules, validate
+from emulator.wire.call import Operation
+from emulator.wire.catalogue import Catalogue, ModelInfo, Traits
 
 CATALOGUE = Catalogue.load()
-GENERATE, STREAM, COUNT = Method.GENERATE, Method.STREAM, Method.COUNT_TOKENS
+GENERATE, STREAM, COUNT = Operation.GENERATE, Operation.STREAM, Operation.COUNT_TOKENS
 
 
 def model(name: str = "gemini-2.5-flash") -> ModelInfo:
@@ -46,11 +46,11 @@ def response(name: str = "f", **extra: Any) -> dict[str, Any]:
     return {"functionResponse": {"name": name, "response": {"result": 1}, **extra}}
 
 
-def accepted(raw: dict[str, Any], method: Method = GENERATE, info: ModelInfo | None = None) -> dict[str, Any]:
+def accepted(raw: dict[str, Any], method: Operation = GENERATE, info: ModelInfo | None = None) -> dict[str, Any]:
     return validate.parse_request(method, raw, info or model())
 
 
-def refusal(raw: dict[str, Any], method: Method = GENERATE, info: ModelInfo | None = None) -> str:
+def refusal(raw: dict[str, Any], method: Operation = GENERATE, info: ModelInfo | None = None) -> str:
     with pytest.raises(errors.ApiError) as caught:
         validate.parse_request(method, raw, info or model())
     error = caught.value
@@ -341,33 +341,33 @@ EMBED_MODEL = model("gemini-embedding-001")
 
 
 def test_embed_content() -> None:
-    accepted({"content": {"parts": [text()]}, "outputDimensionality": 3072}, Method.EMBED, EMBED_MODEL)
-    assert refusal({"content": {"parts": []}}, Method.EMBED, EMBED_MODEL) == (
+    accepted({"content": {"parts": [text()]}, "outputDimensionality": 3072}, Operation.EMBED, EMBED_MODEL)
+    assert refusal({"content": {"parts": []}}, Operation.EMBED, EMBED_MODEL) == (
         "* EmbedContentRequest.content.parts: contents.parts must not be empty.\n"
     )
     assert (
-        refusal({}, Method.EMBED, EMBED_MODEL)
+        refusal({}, Operation.EMBED, EMBED_MODEL)
         == "* EmbedContentRequest.content.parts: contents.parts must not be empty.\n"
     )
     assert refusal(
-        {"content": {"parts": [text()]}, "outputDimensionality": 3073}, Method.EMBED, EMBED_MODEL
+        {"content": {"parts": [text()]}, "outputDimensionality": 3073}, Operation.EMBED, EMBED_MODEL
     ) == range_text("outputDimensionality", "3073", "1", "3073")
     assert refusal(
-        {"content": {"parts": [text()]}, "outputDimensionality": 0}, Method.EMBED, EMBED_MODEL
+        {"content": {"parts": [text()]}, "outputDimensionality": 0}, Operation.EMBED, EMBED_MODEL
     ) == range_text("outputDimensionality", "0", "1", "3073")
 
 
 def test_batch_embed_contents() -> None:
     one = {"model": "models/gemini-embedding-001", "content": {"parts": [text()]}}
-    accepted({"requests": [one, one]}, Method.BATCH_EMBED, EMBED_MODEL)
-    assert refusal({"requests": []}, Method.BATCH_EMBED, EMBED_MODEL) == (
+    accepted({"requests": [one, one]}, Operation.BATCH_EMBED, EMBED_MODEL)
+    assert refusal({"requests": []}, Operation.BATCH_EMBED, EMBED_MODEL) == (
         "* BatchEmbedContentsRequest.requests: requests is not specified\n"
     )
-    assert refusal({"requests": [one, {"content": {}}]}, Method.BATCH_EMBED, EMBED_MODEL) == (
+    assert refusal({"requests": [one, {"content": {}}]}, Operation.BATCH_EMBED, EMBED_MODEL) == (
         "* BatchEmbedContentsRequest.requests[1].content.parts: contents.parts must not be empty.\n"
     )
     small = {**one, "outputDimensionality": 769}
-    assert refusal({"requests": [small]}, Method.BATCH_EMBED, model("text-embedding-004")) == range_text(
+    assert refusal({"requests": [small]}, Operation.BATCH_EMBED, model("text-embedding-004")) == range_text(
         "outputDimensionality", "769", "1", "769"
     )
 
@@ -419,7 +419,7 @@ CONFIG = st.fixed_dictionaries(
     method=st.sampled_from([GENERATE, STREAM, COUNT]),
 )
 def test_the_shortcut_passes_only_what_every_rule_passes(
-    contents: list[dict[str, Any]], config: dict[str, Any], system: dict[str, Any] | None, method: Method
+    contents: list[dict[str, Any]], config: dict[str, Any], system: dict[str, Any] | None, method: Operation
 ) -> None:
     body: dict[str, Any] = {"contents": contents}
     if config:

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from emulator.backends.base import Method
-from emulator.catalogue import Catalogue
 from emulator.wire import errors, schema, validate
+from emulator.wire.call import Operation
+from emulator.wire.catalogue import Catalogue
 
-GENERATE = Method.GENERATE
+GENERATE = Operation.GENERATE
 BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
 CATALOGUE = Catalogue.load()
 FLASH = CATALOGUE.resolve("gemini-2.5-flash", "generateContent", "v1beta")
@@ -31,7 +31,7 @@ def body_with(**extra: Any) -> dict[str, Any]:
     return {"contents": [user({"text": "hi"})], **extra}
 
 
-def refused(raw: Any, method: Method = GENERATE, strict: bool = True) -> errors.ApiError:
+def refused(raw: Any, method: Operation = GENERATE, strict: bool = True) -> errors.ApiError:
     with pytest.raises(errors.ApiError) as caught:
         validate.decode(method, raw, strict)
     error = caught.value
@@ -47,7 +47,7 @@ def violations(error: errors.ApiError) -> list[dict[str, str]]:
     return found
 
 
-def single(raw: Any, method: Method = GENERATE, strict: bool = True) -> tuple[str | None, str]:
+def single(raw: Any, method: Operation = GENERATE, strict: bool = True) -> tuple[str | None, str]:
     """(field, description) of the one violation a body has."""
     [violation] = violations(refused(raw, method, strict))
     assert set(violation) <= {"field", "description"}
@@ -687,31 +687,31 @@ def test_the_canonical_body_is_a_new_object() -> None:
     ("method", "raw", "kept"),
     [
         (
-            Method.COUNT_TOKENS,
+            Operation.COUNT_TOKENS,
             {"generate_content_request": {"model": "models/m", "contents": [user({"text": "a"})]}},
             {"generateContentRequest": {"model": "models/m", "contents": [user({"text": "a"})]}},
         ),
         (
-            Method.EMBED,
+            Operation.EMBED,
             {"content": {"parts": [{"text": "a"}]}, "task_type": "retrieval_document", "output_dimensionality": 8.0},
             {"content": {"parts": [{"text": "a"}]}, "taskType": "RETRIEVAL_DOCUMENT", "outputDimensionality": 8},
         ),
         (
-            Method.BATCH_EMBED,
+            Operation.BATCH_EMBED,
             {"requests": [{"model": "models/e", "content": {"parts": [{"text": "a"}]}, "title": "t"}]},
             {"requests": [{"model": "models/e", "content": {"parts": [{"text": "a"}]}, "title": "t"}]},
         ),
     ],
 )
 def test_other_methods_decode_against_their_own_messages(
-    method: Method, raw: dict[str, Any], kept: dict[str, Any]
+    method: Operation, raw: dict[str, Any], kept: dict[str, Any]
 ) -> None:
     assert validate.decode(method, raw) == kept
 
 
 def test_other_methods_refuse_generate_fields() -> None:
     raw = {"content": {"parts": [{"text": "a"}]}, "generationConfig": {}}
-    assert single(raw, Method.EMBED) == (
+    assert single(raw, Operation.EMBED) == (
         None,
         'Invalid JSON payload received. Unknown name "generationConfig": Cannot find field.',
     )

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from ..wire import tokens
-from .base import Call
+from ..wire.call import Call
 
 Part = dict[str, Any]
 CHUNK_TOKENS = 8

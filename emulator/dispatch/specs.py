@@ -12,8 +12,8 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from ..backends.base import Backend
 from ..settings import Settings
-from .base import Backend
 from .router import Factory, Route, Router
 
 _PARSED: weakref.WeakValueDictionary[bytes, Factory] = weakref.WeakValueDictionary()
@@ -26,8 +26,8 @@ def scenario_factory(document: str | bytes, source: str) -> Factory:
     the same scenario for test after test, so a document's factory is shared for as long as some
     context uses it.
     """
+    from ..backends.scripted import ScriptedBackend
     from ..scenarios.loader import parse_scenario
-    from .scripted import ScriptedBackend
 
     raw = document.encode() if isinstance(document, str) else document
     key = hashlib.sha256(raw).digest()  # the source only names the document in errors, which are not kept
@@ -50,8 +50,8 @@ RECORD_MODES = ("none", "once", "new_episodes", "all")
 
 
 def scenario_file_factory(path: Path) -> Factory:
+    from ..backends.scripted import ScriptedBackend
     from ..scenarios.loader import load_scenario
-    from .scripted import ScriptedBackend
 
     scenario = load_scenario(path)
     return lambda fallback: ScriptedBackend(scenario, fallback=fallback)
@@ -73,7 +73,7 @@ def parse_route(text: str, settings: Settings, default: Backend) -> Route:
     if kind == "cassette" and argument:
         return Route(pattern, cassette_factory(Path(argument), settings), spec)
     if kind == "callable" and argument:
-        from .function import FunctionBackend, load_callable
+        from ..backends.function import FunctionBackend, load_callable
 
         return Route(pattern, _shared(FunctionBackend(load_callable(argument, settings.callable_path), default)), spec)
     raise ValueError(f"unknown backend {spec!r}: use default, scenario:FILE, cassette:FILE or callable:MODULE:FUNCTION")
@@ -82,12 +82,12 @@ def parse_route(text: str, settings: Settings, default: Backend) -> Route:
 def cassette_factory(path: Path, settings: Settings) -> Factory:
     """Replays ``path`` (one replay state per context), or records into it under a record mode."""
     if settings.record_mode != "none":
-        from .record import RecordingBackend
+        from ..backends.record import RecordingBackend
 
         recorder = RecordingBackend(path, settings.upstream, settings.record_mode, settings.record_errors)
         return _shared(recorder)
+    from ..backends.replay import replay_factory
     from ..cassette.matching import Matcher
-    from .replay import replay_factory
 
     matcher = Matcher(ignore_fields=tuple(settings.match_ignore))
     return replay_factory(path, timing=settings.replay_timing, after_last=settings.after_last, matcher=matcher)  # type: ignore[no-any-return]

@@ -13,8 +13,9 @@ import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..backends.base import Backend, Reply, StreamReply
 from ..contexts import PerContext
-from .base import Backend, Call, Reply, StreamReply
+from ..wire.call import Call
 
 _OVERRIDE = -1  # key of a context's override among its made backends
 Factory = Callable[[Backend], Backend]

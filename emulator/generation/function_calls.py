@@ -19,7 +19,7 @@ Callable functions are the declared ones (first declaration of a name wins), res
 not offer. Mode ``NONE`` never calls; ``AUTO``, ``VALIDATED`` and an unset mode call as above.
 
 Arguments come from the declaration's ``parameters`` (Google Schema) or ``parametersJsonSchema``,
-through :func:`~emulator.backends.schema_values.value_for_schema`, seeded by the request digest and
+through :func:`~emulator.generation.schema_values.value_for_schema`, seeded by the request digest and
 the call's position, and hinted with the prompt text around the mention (so an enum value or a
 word written next to the name tends to show up). Every call carries an 8-character ``id`` and an
 ``args`` object, ``{}`` for functions without parameters, since the Python SDK skips calls whose

@@ -6,6 +6,7 @@ with the same name replace the shipped ones.
 
 from __future__ import annotations
 
+import base64
 import json
 from functools import cached_property
 from importlib import resources
@@ -15,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from .wire import errors
+from . import errors
 
 GENERATE_METHODS = ("generateContent", "countTokens", "createCachedContent", "batchGenerateContent")
 # The real catalogue lists only the unary method; its streaming and batch forms come with it.
@@ -101,6 +102,22 @@ class Catalogue:
             name = f"models/{name}"
         return self._models.get(name)
 
+    def page(self, size: str | None, token: str | None) -> dict[str, Any]:
+        """One page of ``models.list``: ``pageSize`` (default 50, at most 1000) from ``pageToken`` on."""
+        count, start = _page_size(size), _page_start(token)
+        models = self.models
+        body: dict[str, Any] = {"models": [m.wire for m in models[start : start + count]]}
+        if start + count < len(models):
+            body["nextPageToken"] = base64.urlsafe_b64encode(str(start + count).encode()).decode()
+        return body
+
+    def described(self, name: str, version: str) -> dict[str, Any]:
+        """``models.get``: the entry as the wire shows it, or the real 404."""
+        model = self.get(name)
+        if model is None:
+            raise errors.model_not_found(name, version, "getModel")
+        return model.wire
+
     def resolve(self, name: str, method: str, version: str) -> ModelInfo:
         """The model for a call, or the real service's 404 when it is unknown or lacks the method."""
         model = self.get(name)
@@ -108,3 +125,27 @@ class Catalogue:
             full = name if name.startswith(("models/", "tunedModels/")) else f"models/{name}"
             raise errors.model_not_found(full, version, method)
         return model
+
+
+_DEFAULT_PAGE, _MAX_PAGE = 50, 1000
+
+
+def _page_size(raw: str | None) -> int:
+    if raw is None:
+        return _DEFAULT_PAGE
+    try:
+        size = int(raw)
+    except ValueError:
+        raise errors.invalid_argument(f"Invalid value at 'page_size' (TYPE_INT32), \"{raw}\"") from None
+    if size < 0:
+        raise errors.invalid_argument("page_size must not be negative.")
+    return min(size, _MAX_PAGE) or _DEFAULT_PAGE
+
+
+def _page_start(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(token.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise errors.invalid_argument("Invalid page token.") from None
