@@ -114,10 +114,11 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def replay_factory(path: Path, **options: Any) -> Any:
-    """A router factory: the cassette is loaded and indexed once; every context gets its own replay state."""
+def replay_factory(source: Path | Cassette, **options: Any) -> Any:
+    """A router factory: the cassette (a file, or one already read) is loaded and indexed once; every
+    context gets its own replay state."""
     from ..cassette.store import load
 
-    cassette = load(path)
+    cassette = source if isinstance(source, Cassette) else load(source)
     index = Index(cassette, options.get("matcher"))
     return lambda fallback: ReplayBackend(cassette, index=index, **options)

@@ -10,6 +10,7 @@ a huge request are read off the loop, before it.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -113,6 +114,12 @@ class ScriptedBackend:
         if rule.reply is None:
             assert error is not None
             return error
+        if rule.reply.raw is not None:
+            bodies = copy.deepcopy(rule.reply.raw)
+            if not call.streaming:
+                return error if error is not None else Reply(bodies[0])
+            after = rule.error.after_chunks if rule.error is not None else 0
+            return StreamReply(_play([(b, 0) for b in bodies], None, (after, error) if error else None, 0.0))
         built = render.build(rule.reply, call, context)
         if not call.streaming:
             return error if error is not None else Reply(render.unary(call, rule.reply, built, seed))

@@ -7,10 +7,19 @@ value first and the recorded one second, so a test author sees at once what chan
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-if TYPE_CHECKING:
-    from .matching import Parts
+
+@dataclass(frozen=True)
+class Parts:
+    """A request reduced to what matching compares; parts a matcher ignores are ``None``."""
+
+    method: str | None
+    path: str | None
+    query: str | None
+    body: Any
+
 
 MISSING = object()
 _SHOWN = 60

@@ -15,21 +15,11 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from ..wire.call import ALL_VERSIONS, model_call
-from .diff import distance, first_difference
+from .diff import Parts, distance, first_difference
 from .model import Cassette, Interaction
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 AFTER_LAST = ("repeat", "miss")
-
-
-@dataclass(frozen=True)
-class Parts:
-    """A request reduced to what matching compares; parts a matcher ignores are ``None``."""
-
-    method: str | None
-    path: str | None
-    query: str | None
-    body: Any
 
 
 def api_path(uri: str) -> str:

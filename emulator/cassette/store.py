@@ -28,8 +28,8 @@ from .journal import JOURNAL_KEY, Journal, applied, journal_append, journal_path
 from .model import FORMAT, Cassette, CassetteError, Interaction
 
 __all__ = [
-    "MAX_BYTES", "CassetteError", "Snapshot", "append", "compact", "discard", "dumps", "exists", "load", "parse",
-    "read_data", "read_text", "render", "resolve", "save", "snapshot",
+    "MAX_BYTES", "CassetteError", "Snapshot", "append", "compact", "discard", "dumps", "exists", "from_data", "load",
+    "parse", "read_data", "read_text", "render", "resolve", "save", "snapshot",
 ]  # fmt: skip
 
 MAX_ALIASES = 8
@@ -128,15 +128,19 @@ def snapshot(path: Path, max_bytes: int = MAX_BYTES) -> Snapshot:
         return _snapshot(path, max_bytes)
 
 
+def from_data(data: Any, source: str = "<cassette>") -> Cassette:
+    """A cassette from its parsed document, in any of the shapes :func:`load` reads."""
+    try:
+        return convert.from_genai_replay(data) if convert.is_genai_replay(data) else codec.from_dict(data)
+    except (codec.FormatError, RecursionError) as exc:
+        raise CassetteError(f"{source}: {exc}") from None
+
+
 def _load(path: Path, shot: Snapshot, max_aliases: int) -> Cassette:
     with no_collection():
         cassette = Cassette(metadata={"format": FORMAT})  # only a journal so far: ours, then
         if shot.text is not None:
-            data = parse(shot.text, path.suffix.lower(), max_aliases)
-            try:
-                cassette = convert.from_genai_replay(data) if convert.is_genai_replay(data) else codec.from_dict(data)
-            except (codec.FormatError, RecursionError) as exc:
-                raise CassetteError(f"{path}: {exc}") from None
+            cassette = from_data(parse(shot.text, path.suffix.lower(), max_aliases), str(path))
         cassette = merge(cassette, shot.journal, path)
     cassette.path = path
     return cassette

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,15 +103,33 @@ def build_router(settings: Settings, default: Backend) -> Router:
     return Router(default, routes, max_contexts=settings.max_contexts, override_bytes=settings.scenario_bytes)
 
 
-def cassette_chooser(settings: Settings) -> Any:
-    """For the control plane: a factory for cassette NAME under the cassette directory, per context."""
+def inline_cassette(document: Any, settings: Settings) -> Factory:
+    """Replays a cassette sent in a control-plane body (any format a file may have); never records."""
+    from ..backends.replay import replay_factory
+    from ..cassette.matching import Matcher
+    from ..cassette.store import from_data
 
-    def choose(name: str, record_mode: str | None) -> Factory:
+    cassette = from_data(document, "the cassette sent")
+    matcher = Matcher(ignore_fields=tuple(settings.match_ignore))
+    options = {"timing": settings.replay_timing, "after_last": settings.after_last, "matcher": matcher}
+    factory: Factory = replay_factory(cassette, **options)
+    return factory
+
+
+def cassette_chooser(settings: Settings) -> Callable[[dict[str, Any]], Factory]:
+    """For the control plane: from ``{"name": NAME, "record_mode": MODE?}`` a factory for cassette NAME
+    under the cassette directory, per context; from ``{"cassette": DOCUMENT}`` one that replays it."""
+
+    def choose(request: dict[str, Any]) -> Factory:
         from ..cassette.store import resolve
 
+        if "cassette" in request:
+            if request.get("record_mode") not in (None, "none"):
+                raise ValueError("a cassette sent in the body is replayed, never recorded into")
+            return inline_cassette(request["cassette"], settings)
+        name, mode = request["name"], request.get("record_mode") or settings.record_mode
         if settings.cassette is None or not settings.cassette.is_dir():
-            raise ValueError("choosing a cassette per context needs --cassette to name a directory")
-        mode = record_mode or settings.record_mode
+            raise ValueError("choosing a cassette by name needs --cassette to name a directory")
         if mode not in RECORD_MODES or RECORD_MODES.index(mode) > RECORD_MODES.index(settings.record_mode):
             raise ValueError(
                 f"record mode {mode!r} is more than this server was started with ({settings.record_mode!r}); "

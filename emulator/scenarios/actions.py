@@ -135,9 +135,21 @@ class Reply(Candidate):
     usage: Usage | None = None
     stream: StreamPlan | None = None
     model_version: str | None = Field(None, description="modelVersion to report instead of the model id.")
+    raw: list[dict[str, Any]] | None = Field(
+        None,
+        min_length=1,
+        description="Response bodies sent verbatim, wire JSON (camelCase), no templates, no framing: a stream "
+        "sends every one as a chunk, generateContent the first. For shapes nothing else writes (a chunk without "
+        "candidates, a content without parts, a malformed chunk).",
+    )
 
     @model_validator(mode="after")
     def _content(self) -> Reply:
+        if self.raw is not None:
+            others = sorted(name for name in self.model_fields_set if name not in ("raw", "stream"))
+            if others:
+                raise ValueError(f"raw bodies are the whole reply; do not also give {', '.join(others)}")
+            return self
         given = self.content_fields()
         chunks = self.stream is not None and self.stream.chunks is not None
         if self.candidates is not None:

@@ -27,7 +27,7 @@ from .responses import bytes_response, error_response, json_response
 from .trust import ControlTrust
 
 ScenarioLoader = Callable[[Any, str], Callable[..., Any]]
-CassetteChooser = Callable[[str, "str | None"], Callable[..., Any]]
+CassetteChooser = Callable[[dict[str, Any]], Callable[..., Any]]
 MAX_BODY = 1024 * 1024 + 4096
 """A control body: a scenario of the loader's 1 MiB and a little envelope."""
 _LARGE_JOURNAL = 256 * 1024
@@ -126,14 +126,18 @@ class Control:
         return {"context": context, "scenario": None}
 
     async def put_cassette(self, request: web.Request, context: str) -> dict[str, Any]:
-        """``{"name": "chat.yaml", "record_mode": "once"?}``: this context answers from that cassette."""
+        """``{"name": "chat.yaml", "record_mode": "once"?}``: this context answers from that cassette of the
+        server's folder; ``{"cassette": {...}, "name": "label"?}``: from the cassette document sent."""
+        data = await self._body(request)
         try:
-            document = _json(await self._body(request))
-            name, mode = document["name"], document.get("record_mode")
-            factory = await off_loop(self.choose_cassette, name, mode)
+            document = _json(data)
+            if not isinstance(document, dict):
+                raise TypeError("the body is a JSON object")
+            name = str(document.get("name") or "inline cassette")
+            factory = await off_loop(self.choose_cassette, document)
         except (ValueError, KeyError, TypeError) as exc:
             raise errors.invalid_argument(f"Cannot use that cassette: {exc}") from None
-        self.router.use(context, factory, f"cassette {name}")
+        self.router.use(context, factory, f"cassette {name}", weight=len(data) if "cassette" in document else 0)
         return {"context": context, "cassette": name}
 
     async def get_cassette(self, request: web.Request, context: str) -> dict[str, Any]:

@@ -11,12 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from google.protobuf.message import Message
-
     from .catalogue import ModelInfo
 
 
@@ -102,15 +99,6 @@ class Call:
     size: int = 0
     """Bytes of the body as sent: a backend answers heavy calls off the event loop."""
     flavour: Flavour = Flavour.DEVELOPER
-
-    @cached_property
-    def request(self) -> Message:
-        """The same request as Google's protobuf message, built only for backends that ask for it."""
-        from google.protobuf import json_format
-
-        from .schema import REQUEST_CLASSES
-
-        return json_format.ParseDict(self.body, REQUEST_CLASSES[self.operation]())
 
     @property
     def streaming(self) -> bool:
