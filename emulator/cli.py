@@ -31,6 +31,9 @@ def serve(
     api_key: Annotated[str | None, typer.Option(help="Accept only this key (others get 400 API_KEY_INVALID).")] = None,
     lenient: Annotated[bool, typer.Option("--lenient", help="Ignore unknown fields; skip semantic checks.")] = False,
     models_file: Annotated[Path | None, typer.Option(help="Extra catalogue entries (JSON or YAML).")] = None,
+    any_model: Annotated[
+        str | None, typer.Option(help="Answer any model name the catalogue lacks like this model (else 404).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed mixed into the default model's choices.")] = None,
     backend: Annotated[
         list[str] | None,
@@ -73,8 +76,9 @@ def serve(
 ) -> None:
     """Serve the Gemini API on HOST:PORT and print the two lines that point the SDKs at it."""
     given = {
-        "host": host, "port": port, "api_key": api_key, "models_file": models_file, "seed": seed,
-        "backends": backend, "scenario": scenario, "callable_path": callable_path, "cassette": record or cassette,
+        "host": host, "port": port, "api_key": api_key, "models_file": models_file, "any_model": any_model,
+        "seed": seed, "backends": backend, "scenario": scenario, "callable_path": callable_path,
+        "cassette": record or cassette,
         "record_mode": record_mode or ("new_episodes" if record else None), "upstream": upstream,
         "replay_timing": replay_timing, "after_last": after_last, "match_ignore": match_ignore,
         "allowed_hosts": allowed_host, "control_token": control_token,

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     lenient: bool = Field(False, description="Ignore unknown fields and skip semantic request checks.")
     max_body_bytes: int = Field(20 * MiB, ge=1024, description="Largest request body accepted.")
     models_file: Path | None = Field(None, description="JSON or YAML file of extra or overriding catalogue entries.")
+    any_model: str | None = Field(
+        None, description="A catalogue model that answers for any model name the catalogue does not hold."
+    )
     seed: int = Field(0, description="Mixed into every choice of the default model.")
     backends: list[str] = Field(
         default_factory=list,

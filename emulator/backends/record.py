@@ -55,6 +55,9 @@ class _ForwardingReplay(ReplayBackend):
 
 
 class RecordingBackend:
+    replays = True
+    """Answers from recordings: the router lets recorded calls through the catalogue and front checks."""
+
     def __init__(
         self,
         path: Path,

@@ -37,6 +37,9 @@ def recorded_error(interaction: Interaction) -> ApiError:
 class ReplayBackend:
     """Replays one cassette. ``timing``: 0 ignores recorded delays, 1 reproduces them, 0.5 halves them."""
 
+    replays = True
+    """Answers from recordings: the router lets recorded calls through the catalogue and front checks."""
+
     def __init__(
         self,
         cassette: Cassette,

@@ -72,13 +72,21 @@ class Router:
         return self.default
 
     def backend_for(self, call: Call) -> Backend:
-        state = self._state(call.context)
+        return self._backend(call.context, call.model.model_id)
+
+    def _backend(self, context: str, model_id: str) -> Backend:
+        state = self._state(context)
         if state.override is None:
-            return self._static(state, call.model.model_id)
+            return self._static(state, model_id)
         backend = state.made.get(_OVERRIDE)
         if backend is None:
-            backend = state.made[_OVERRIDE] = state.override(_Static(self, call.context))
+            backend = state.made[_OVERRIDE] = state.override(_Static(self, context))
         return backend
+
+    def replays(self, context: str, model_id: str) -> bool:
+        """Whether a cassette answers this context's calls of this model: what was recorded is replayed
+        as it was, whatever the catalogue and the front checks of today say."""
+        return bool(getattr(self._backend(context, model_id), "replays", False))
 
     async def answer(self, call: Call) -> Reply | StreamReply:
         return await self.backend_for(call).answer(call)

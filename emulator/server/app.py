@@ -112,7 +112,7 @@ def create_app(
     )
     signer, faults = Signer(), Faults(settings.max_contexts)
     streams = Streams(signer)
-    catalogue = catalogue or Catalogue.load(settings.models_file)
+    catalogue = catalogue or Catalogue.load(settings.models_file, settings.any_model)
     api = Api(settings, catalogue, router, journal, signer, FaultStage(faults), streams)
     trust = ControlTrust(
         bound_host=settings.host,

@@ -75,7 +75,7 @@ class Api:
             entry.reply = self.streams.gone()
             raise
         if isinstance(reply, Reply):
-            self.signer.sign_reply(reply.body, call.model)
+            self.signer.sign_reply(reply.body, call.model, context=call.context)
             data = encode.unary(reply.body)
             entry.replied(data, "reply")
             return bytes_response(data)
@@ -83,25 +83,30 @@ class Api:
 
     async def _call(self, request: web.Request, target: Target, key: str) -> Call:
         assert target.model is not None
-        model = self.catalogue.resolve(target.model, target.operation.value, target.version)
-        data = await read_body(request, self.settings.max_body_bytes, self.settings.body_timeout)
-        if len(data) > HEAVY_BYTES:
-            body = await off_loop(self._decode_quietly, target.operation, data, model)
-        else:
-            body = self._decode(target.operation, data, model)
         context = context_id(request.headers, key)
+        recorded = self.backend.replays(context, target.model.split("/", 1)[-1])
+        model = self.catalogue.resolve(target.model, target.operation.value, target.version, recorded)
+        data = await read_body(request, self.settings.max_body_bytes, self.settings.body_timeout)
+        strict = not (self.settings.lenient or recorded)  # a recording replays what the real service accepted
+        if len(data) > HEAVY_BYTES:
+            body = await off_loop(self._decode_quietly, target, data, model, context, strict)
+        else:
+            body = self._decode(target, data, model, context, strict)
         return Call(target.operation, model, target.version, body, context, key, len(data), target.flavour)
 
-    def _decode_quietly(self, operation: Operation, data: bytes, model: ModelInfo) -> dict[str, Any]:
+    def _decode_quietly(
+        self, target: Target, data: bytes, model: ModelInfo, context: str, strict: bool
+    ) -> dict[str, Any]:
         with no_collection():
-            return self._decode(operation, data, model)
+            return self._decode(target, data, model, context, strict)
 
-    def _decode(self, operation: Operation, data: bytes, model: ModelInfo) -> dict[str, Any]:
+    def _decode(self, target: Target, data: bytes, model: ModelInfo, context: str, strict: bool) -> dict[str, Any]:
         """Parse and validate: a pure function of the body, so large bodies go to a worker thread."""
-        strict = not self.settings.lenient
-        body = validate.parse_request(operation, parse_json(data), model, strict=strict)
-        if strict and operation in (Operation.GENERATE, Operation.STREAM):
-            self.signer.check_request(body, model)
+        body = validate.parse_request(
+            target.operation, parse_json(data), model, strict=strict, flavour=target.flavour, size=len(data)
+        )
+        if strict and target.operation in (Operation.GENERATE, Operation.STREAM):
+            self.signer.check_request(body, model, context)
         return body
 
 

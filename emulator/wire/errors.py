@@ -119,10 +119,14 @@ def method_not_found() -> ApiError:
 
 
 def model_not_found(model: str, version: str, method: str) -> ApiError:
+    """The real 404 (as recorded in 2026): generate calls point at ``ModelService.ListModels``, the others at
+    ``ListModels``, and a batch of embeddings is named for the single call it is made of."""
+    named = "embedContent" if method == "batchEmbedContents" else method
+    lister = "ModelService.ListModels" if method in ("generateContent", "streamGenerateContent") else "ListModels"
     return ApiError(
         404,
-        f"{model} is not found for API version {version}, or is not supported for {method}. "
-        "Call ListModels to see the list of available models and their supported methods.",
+        f"{model} is not found for API version {version}, or is not supported for {named}. "
+        f"Call {lister} to see the list of available models and their supported methods.",
     )
 
 

@@ -10,7 +10,8 @@ import re
 from . import errors
 from .call import MODEL_CALLS, VERSIONS, Operation, Target
 
-_PATH = re.compile(r"^(?:/[^/]+)*?/(?P<version>" + "|".join(VERSIONS) + r")/(?P<rest>.+?)/?$")
+# Segments before the version are a base-URL prefix; an empty one (``//v1beta/...``) is served too.
+_PATH = re.compile(r"^(?:/[^/]*)*?/(?P<version>" + "|".join(VERSIONS) + r")/(?P<rest>.+?)/?$")
 _MODEL_CALL = re.compile(r"^(?P<model>(?:models|tunedModels)/[^/:]+):(?P<op>[A-Za-z]+)$")
 _MODEL_GET = re.compile(r"^(?P<model>models/[^/:]+)$")
 

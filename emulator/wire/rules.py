@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import errors
-from .call import Operation
+from . import errors, tokens
+from .call import Flavour, Operation
 from .catalogue import ModelInfo
 
 Body = dict[str, Any]
@@ -35,6 +35,11 @@ MSG_COUNTS = (
     "Please ensure that the number of function response parts is equal to the number of function call parts "
     "of the function call turn."
 )
+_ROLES = frozenset({"user", "model", "function", ""})
+"""Roles the real service takes: ``function`` is the user side, carrying function responses."""
+_SIDE_FIELDS = frozenset({"thought", "thoughtSignature", "videoMetadata"})
+"""What a part may hold instead of data: a thought's signature replayed without its text, or video
+metadata for the media part before it (the real service accepts both)."""
 # The members of Part's ``data`` oneof.
 _DATA_FIELDS = frozenset(
     (
@@ -88,7 +93,7 @@ def _field_violations(prefix: str, body: Body) -> Iterator[str]:
             yield f"{prefix}.{where}.parts: contents.parts must not be empty."
         for j, part in enumerate(parts):
             here = f"{prefix}.{where}.parts[{j}]"
-            if _DATA_FIELDS.isdisjoint(part):
+            if _DATA_FIELDS.isdisjoint(part) and _SIDE_FIELDS.isdisjoint(part):
                 yield f"{here}.data: required oneof field 'data' must have one initialized field"
             for key, snake in (("functionCall", "function_call"), ("functionResponse", "function_response")):
                 if key in part and not part[key].get("name"):
@@ -109,9 +114,14 @@ def _all_contents(body: Body, method: Operation) -> Iterator[Body]:
 
 def roles(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
     for content in _all_contents(body, method):
-        if content.get("role", "user") not in ("user", "model", ""):
+        if content.get("role", "user") not in _ROLES:
             return errors.invalid_argument(MSG_ROLE)
     return None
+
+
+def side(content: Body) -> str:
+    """``model``, or ``user`` for every other role (``function`` included) and for none."""
+    return "model" if content.get("role") == "model" else "user"
 
 
 def empty_text(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
@@ -129,7 +139,7 @@ def _turns(contents: list[Body]) -> list[tuple[str, list[Body]]]:
     """Contents grouped into turns: consecutive model contents (one per streamed chunk) are one turn."""
     turns: list[tuple[str, list[Body]]] = []
     for content in contents:
-        role = content.get("role") or "user"
+        role = side(content)
         if turns and role == "model" and turns[-1][0] == "model":
             turns[-1][1].append(content)
         else:
@@ -196,7 +206,7 @@ def _limits(model: ModelInfo) -> tuple[tuple[str, float, float], ...]:
     )
 
 
-def _clean(request: Body, model: ModelInfo, ranged: bool) -> bool:
+def _clean(request: Body, model: ModelInfo, ranged: bool, checks_empty_text: bool) -> bool:
     """True when no rule of a GenerateContentRequest-like body can fire: one pass, no messages.
 
     It only has to be sound (True means every rule passes); anything it is unsure of answers False
@@ -213,9 +223,9 @@ def _clean(request: Body, model: ModelInfo, ranged: bool) -> bool:
         parts = content.get("parts")
         if not parts:
             return False
-        now = content.get("role") or "user"
-        if now != "user" and now != "model":
+        if content.get("role", "user") not in _ROLES:
             return False
+        now = side(content)
         if not (now == "model" and role == "model"):  # a new turn starts: settle the last one
             if calls and before != "user":
                 return False
@@ -225,7 +235,7 @@ def _clean(request: Body, model: ModelInfo, ranged: bool) -> bool:
             before, role, calls, responses = role, now, 0, 0
         for part in parts:
             if "text" in part:
-                if not part["text"] and "thoughtSignature" not in part:
+                if not part["text"] and "thoughtSignature" not in part and checks_empty_text:
                     return False
             elif "functionCall" in part:
                 if not part["functionCall"].get("name"):
@@ -235,7 +245,7 @@ def _clean(request: Body, model: ModelInfo, ranged: bool) -> bool:
                 if not part["functionResponse"].get("name"):
                     return False
                 responses += 1
-            elif _DATA_FIELDS.isdisjoint(part):
+            elif _DATA_FIELDS.isdisjoint(part) and _SIDE_FIELDS.isdisjoint(part):
                 return False
     if calls and before != "user":
         return False
@@ -244,7 +254,7 @@ def _clean(request: Body, model: ModelInfo, ranged: bool) -> bool:
     system = request.get("systemInstruction")
     if system is not None:
         for part in system.get("parts", ()):
-            if "text" in part and not part["text"] and "thoughtSignature" not in part:
+            if "text" in part and not part["text"] and "thoughtSignature" not in part and checks_empty_text:
                 return False
             if _DATA_FIELDS.isdisjoint(part) or "functionCall" in part or "functionResponse" in part:
                 return False
@@ -258,13 +268,20 @@ def _clean(request: Body, model: ModelInfo, ranged: bool) -> bool:
     return True
 
 
-_GENERATE = (shape, roles, empty_text, function_turns, ranges)
-RULES: dict[Operation, tuple[Rule, ...]] = {
-    Operation.GENERATE: _GENERATE,
-    Operation.STREAM: _GENERATE,
-    Operation.COUNT_TOKENS: (shape, roles, empty_text, function_turns),
-    Operation.EMBED: (embedding,),
-    Operation.BATCH_EMBED: (embedding,),
+def _table(*, empty: bool) -> dict[Operation, tuple[Rule, ...]]:
+    texts: tuple[Rule, ...] = (empty_text,) if empty else ()
+    return {
+        Operation.GENERATE: (shape, roles, *texts, function_turns, ranges),
+        Operation.STREAM: (shape, roles, *texts, function_turns, ranges),
+        Operation.COUNT_TOKENS: (shape, roles, *texts, function_turns),
+        Operation.EMBED: (embedding,),
+        Operation.BATCH_EMBED: (embedding,),
+    }
+
+
+RULES: dict[Flavour, dict[Operation, tuple[Rule, ...]]] = {
+    Flavour.DEVELOPER: _table(empty=False),  # the Developer API takes {"text": ""}
+    Flavour.VERTEX: _table(empty=True),
 }
 
 
@@ -289,14 +306,30 @@ def limits(method: Operation, body: Body) -> None:
                 )
 
 
-def check(method: Operation, body: Body, model: ModelInfo) -> None:
-    """Raises the first rule's error, in the order of :data:`RULES`."""
-    if method is Operation.GENERATE or method is Operation.STREAM:
-        if _clean(body, model, True):
-            return
-    elif method is Operation.COUNT_TOKENS and "generateContentRequest" not in body and _clean(body, model, False):
+def input_limit(method: Operation, body: Body, model: ModelInfo, size: int) -> None:
+    """The real 400 for a prompt over the model's ``inputTokenLimit``. Counted only for a body of
+    ``size`` bytes that could reach the limit: a token takes a byte of text at least, a media part
+    258 tokens for some twenty bytes of JSON, so a body under a fourteenth of the limit cannot."""
+    if method not in (Operation.GENERATE, Operation.STREAM) or size * 14 < model.inputTokenLimit:
         return
-    for rule in RULES[method]:
+    count = tokens.prompt_usage(body)[0]
+    if count > model.inputTokenLimit:
+        raise errors.invalid_argument(
+            f"The input token count ({count}) exceeds the maximum number of tokens allowed ({model.inputTokenLimit})."
+        )
+
+
+def check(method: Operation, body: Body, model: ModelInfo, flavour: Flavour = Flavour.DEVELOPER) -> None:
+    """Raises the first rule's error, in the order of :data:`RULES`."""
+    empty = flavour is Flavour.VERTEX
+    if method is Operation.GENERATE or method is Operation.STREAM:
+        if _clean(body, model, True, empty):
+            return
+    elif (
+        method is Operation.COUNT_TOKENS and "generateContentRequest" not in body and _clean(body, model, False, empty)
+    ):
+        return
+    for rule in RULES[flavour][method]:
         error = rule(body, model, method)
         if error is not None:
             raise error

@@ -3,9 +3,12 @@
 The real service attaches an opaque ``thoughtSignature`` to the first function call of a model
 turn and rejects a follow-up request whose current turn replays that call without it. Histories
 rebuilt without signatures are the bug users hit most, so the emulator enforces the same rule for
-models whose catalogue entry says ``thought_signatures``. Signatures are an HMAC of the call under
-a per-instance secret; signatures that a backend supplied itself (a recorded cassette, a scenario)
-are remembered when served, so that they verify when they come back.
+models whose catalogue entry says ``thought_signatures``. The emulator's own signatures are an HMAC
+of the call and the caller's context under a per-instance secret, so one that comes back altered,
+on another call or in another context gets the real ``Corrupted thought signature.``; a signature it
+did not issue (Google's own, a recording's, a scenario's, and the documented placeholders such as
+base64 of ``skip_thought_signature_validator``) cannot be verified here and is accepted, as the real
+service accepts its own and the placeholders.
 """
 
 from __future__ import annotations
@@ -16,14 +19,12 @@ import hashlib
 import hmac
 import json
 import os
-from collections import OrderedDict
 from typing import Any
 
 from . import errors
 from .catalogue import ModelInfo
 
 _MAGIC = b"gemu1"
-MAX_FOREIGN = 10_000
 MSG_MISSING = (
     "Function call is missing a thought_signature in functionCall parts. This is required for tools to work "
     "correctly, and missing thought_signature may lead to degraded model performance. Additional data, function "
@@ -33,9 +34,9 @@ MSG_MISSING = (
 MSG_CORRUPTED = "Corrupted thought signature."
 
 
-def _call_payload(call: dict[str, Any]) -> bytes:
+def _call_payload(call: dict[str, Any], context: str) -> bytes:
     ident = call.get("id") or json.dumps(call.get("args", {}), sort_keys=True, separators=(",", ":"))
-    return f"{call.get('name', '')}\x00{ident}".encode()
+    return f"{call.get('name', '')}\x00{ident}\x00{context}".encode("utf-8", "surrogatepass")
 
 
 class Signer:
@@ -43,13 +44,14 @@ class Signer:
 
     def __init__(self, secret: bytes | None = None) -> None:
         self._secret = secret or os.urandom(32)
-        self._foreign: OrderedDict[bytes, None] = OrderedDict()
 
-    def signature(self, call: dict[str, Any]) -> str:
-        digest = hmac.new(self._secret, _call_payload(call), hashlib.sha256).digest()[:24]
+    def signature(self, call: dict[str, Any], context: str = "") -> str:
+        digest = hmac.new(self._secret, _call_payload(call, context), hashlib.sha256).digest()[:24]
         return base64.b64encode(_MAGIC + digest).decode()
 
-    def sign_reply(self, body: dict[str, Any], model: ModelInfo, signed: set[int] | None = None) -> None:
+    def sign_reply(
+        self, body: dict[str, Any], model: ModelInfo, signed: set[int] | None = None, context: str = ""
+    ) -> None:
         """Signs, in place, the first function call of each candidate that has none.
 
         ``signed`` carries the candidate indexes already signed across the chunks of one stream,
@@ -62,29 +64,24 @@ class Signer:
             index = candidate.get("index", position)
             for part in candidate.get("content", {}).get("parts", ()):
                 if "thoughtSignature" in part:
-                    self._remember(part["thoughtSignature"])
                     if "functionCall" in part:
                         done.add(index)
                 elif "functionCall" in part and index not in done:
-                    part["thoughtSignature"] = self.signature(part["functionCall"])
+                    part["thoughtSignature"] = self.signature(part["functionCall"], context)
                     done.add(index)
 
-    def _remember(self, signature: str) -> None:
+    def _valid(self, call: dict[str, Any], signature: str, context: str) -> bool:
+        """Ours must verify; one we did not issue is accepted (see the module docstring)."""
         try:
-            raw = base64.b64decode(signature)
+            standard = signature.replace("-", "+").replace("_", "/")
+            raw = base64.b64decode(standard + "=" * (-len(standard) % 4))
         except (binascii.Error, ValueError):
-            return
-        self._foreign[raw] = None
-        while len(self._foreign) > MAX_FOREIGN:
-            self._foreign.popitem(last=False)
-
-    def _valid(self, call: dict[str, Any], signature: str) -> bool:
-        raw = base64.b64decode(signature)
-        if raw in self._foreign:
+            return True  # not base64 at all: no signature of ours
+        if not raw.startswith(_MAGIC):
             return True
-        return hmac.compare_digest(raw, base64.b64decode(self.signature(call)))
+        return hmac.compare_digest(raw, base64.b64decode(self.signature(call, context)))
 
-    def check_request(self, body: dict[str, Any], model: ModelInfo) -> None:
+    def check_request(self, body: dict[str, Any], model: ModelInfo, context: str = "") -> None:
         """Rejects a request whose current turn dropped or altered the signature of a function call."""
         if not model.emulator.thought_signatures:
             return
@@ -103,7 +100,7 @@ class Signer:
                 if signature is None and first_in_run:
                     name = part["functionCall"].get("name", "")
                     raise errors.invalid_argument(MSG_MISSING.format(name=name, position=position + 1))
-                if signature is not None and not self._valid(part["functionCall"], signature):
+                if signature is not None and not self._valid(part["functionCall"], signature, context):
                     raise errors.invalid_argument(MSG_CORRUPTED)
                 first_in_run = False
 

@@ -22,7 +22,7 @@ from typing import Any
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from . import errors, rules, schema
-from .call import Operation
+from .call import Flavour, Operation
 from .catalogue import ModelInfo
 from .schema import (
     BAD,
@@ -327,10 +327,19 @@ def decode(method: Operation, raw: Any, strict: bool = True) -> dict[str, Any]:
     return body
 
 
-def parse_request(method: Operation, raw: Any, model: ModelInfo, strict: bool = True) -> dict[str, Any]:
-    """Decodes a body, then applies the semantic rules unless lenient; returns the canonical body."""
+def parse_request(
+    method: Operation,
+    raw: Any,
+    model: ModelInfo,
+    strict: bool = True,
+    flavour: Flavour = Flavour.DEVELOPER,
+    size: int = 0,
+) -> dict[str, Any]:
+    """Decodes a body, then applies the limits and, unless lenient, the flavour's semantic rules;
+    returns the canonical body. ``size`` is the body's length as sent, for the input token limit."""
     body = decode(method, raw, strict)
     rules.limits(method, body)
     if strict:
-        rules.check(method, body, model)
+        rules.check(method, body, model, flavour)
+    rules.input_limit(method, body, model, size)
     return body

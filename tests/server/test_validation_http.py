@@ -125,8 +125,10 @@ def test_a_lone_surrogate_is_not_a_server_error(emulator: EmulatorThread) -> Non
 
 
 def test_count_tokens_validates_too(emulator: EmulatorThread) -> None:
-    error = error_of(*post(emulator.url, COUNT, {"contents": [{"role": "user", "parts": [{"text": ""}]}]}))
-    assert error["message"].startswith("Unable to submit request because it has an empty text parameter.")
+    error = error_of(*post(emulator.url, COUNT, {"contents": [{"role": "assistant", "parts": [{"text": "x"}]}]}))
+    assert error["message"] == "Please use a valid role: user, model."
+    status, _, _ = post(emulator.url, COUNT, {"contents": [{"role": "user", "parts": [{"text": ""}]}]})
+    assert status == 200  # the Developer API counts an empty text
 
 
 def test_lenient_mode_serves_unknown_fields_and_skips_the_rules(lenient: EmulatorThread) -> None:

@@ -13,11 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.wire import errors, rules, validate
-from emulator.wire.call import Operation
+from emulator.wire.call import Flavour, Operation
 from emulator.wire.catalogue import Catalogue, ModelInfo, Traits
 
 CATALOGUE = Catalogue.load()
 GENERATE, STREAM, COUNT = Operation.GENERATE, Operation.STREAM, Operation.COUNT_TOKENS
+DEVELOPER, VERTEX = Flavour.DEVELOPER, Flavour.VERTEX
 
 
 def model(name: str = "gemini-2.5-flash") -> ModelInfo:
@@ -46,13 +47,17 @@ def response(name: str = "f", **extra: Any) -> dict[str, Any]:
     return {"functionResponse": {"name": name, "response": {"result": 1}, **extra}}
 
 
-def accepted(raw: dict[str, Any], method: Operation = GENERATE, info: ModelInfo | None = None) -> dict[str, Any]:
-    return validate.parse_request(method, raw, info or model())
+def accepted(
+    raw: dict[str, Any], method: Operation = GENERATE, info: ModelInfo | None = None, flavour: Flavour = DEVELOPER
+) -> dict[str, Any]:
+    return validate.parse_request(method, raw, info or model(), flavour=flavour)
 
 
-def refusal(raw: dict[str, Any], method: Operation = GENERATE, info: ModelInfo | None = None) -> str:
+def refusal(
+    raw: dict[str, Any], method: Operation = GENERATE, info: ModelInfo | None = None, flavour: Flavour = DEVELOPER
+) -> str:
     with pytest.raises(errors.ApiError) as caught:
-        validate.parse_request(method, raw, info or model())
+        validate.parse_request(method, raw, info or model(), flavour=flavour)
     error = caught.value
     assert (error.code, error.status, error.details) == (400, "INVALID_ARGUMENT", [])
     return error.message
@@ -74,11 +79,24 @@ def test_a_content_without_parts(content: dict[str, Any]) -> None:
 
 
 def test_a_part_without_data() -> None:
-    raw = {"contents": [user(text()), bot(text()), user(text(), {"thought": True})]}
+    raw = {"contents": [user(text()), bot(text()), user(text(), {})]}
     assert refusal(raw) == (
         "* GenerateContentRequest.contents[2].parts[1].data: required oneof field 'data' must have one "
         "initialized field\n"
     )
+
+
+@pytest.mark.parametrize(
+    "part",
+    [{"thought": True, "thoughtSignature": "c2ln"}, {"thought": True}, {"videoMetadata": {"startOffset": "2s"}}],
+    ids=["a replayed thought's signature", "a thought flag", "video metadata beside its media"],
+)
+def test_a_part_the_real_service_takes_without_data(part: dict[str, Any]) -> None:
+    """Recorded: ruby_llm replays a thought summary's signature without its text (gemini-3-flash-preview,
+    2.5-flash), pydantic-ai sends videoMetadata as a part of its own after the video (2.0-flash)."""
+    accepted({"contents": [user(text()), bot(part, text()), user(text())]})
+    media = {"inlineData": {"mimeType": "video/mp4", "data": "AAAA"}}
+    accepted({"contents": [user(media, part if "videoMetadata" in part else text())]})
 
 
 @pytest.mark.parametrize(("part", "key"), [(call(""), "function_call"), (response(""), "function_response")])
@@ -112,7 +130,7 @@ def test_a_system_instruction_may_have_no_parts() -> None:
 # Roles and text
 
 
-@pytest.mark.parametrize("role", ["system", "assistant", "function", "tool", "USER", "Model"])
+@pytest.mark.parametrize("role", ["system", "assistant", "tool", "USER", "Model"])
 def test_a_bad_role(role: str) -> None:
     raw = {"contents": [user(text()), {"role": role, "parts": [text()]}]}
     assert refusal(raw) == "Please use a valid role: user, model."
@@ -124,6 +142,15 @@ def test_a_bad_role(role: str) -> None:
 def test_an_omitted_role_is_a_user_turn(content: dict[str, Any]) -> None:
     accepted({"contents": [content]})
     accepted({"contents": [user(text()), bot(call()), {**content, "parts": [response()]}]})
+
+
+def test_the_function_role_answers_calls_as_the_user_side() -> None:
+    """Recorded (ruby_llm, 219 contents): ``role: function`` carries the function responses, and the model
+    may call again after it."""
+    function = {"role": "function", "parts": [response()]}
+    accepted({"contents": [user(text()), bot(call()), function]})
+    accepted({"contents": [user(text()), bot(call()), function, bot(call()), function, bot(text())]})
+    assert refusal({"contents": [user(text()), function]}) == AFTER_CALL
 
 
 EMPTY_TEXT = (
@@ -141,8 +168,11 @@ EMPTY_TEXT = (
         {"contents": [user(text())], "systemInstruction": {"parts": [text("")]}},
     ],
 )
-def test_an_empty_text(raw: dict[str, Any]) -> None:
-    assert refusal(raw) == EMPTY_TEXT
+def test_an_empty_text_is_refused_by_vertex_only(raw: dict[str, Any]) -> None:
+    """The Developer API accepts ``{"text": ""}`` (recorded: a user's empty prompt, an empty model answer,
+    on 1.5-flash, 2.5-flash and 3-flash-preview); the refusal is Vertex AI's wording."""
+    assert refusal(raw, flavour=VERTEX) == EMPTY_TEXT
+    accepted(raw)
 
 
 def test_an_empty_text_with_a_thought_signature_is_accepted() -> None:
@@ -319,7 +349,8 @@ def test_field_checks_come_before_roles_and_ranges() -> None:
 def test_count_tokens_checks_its_contents() -> None:
     accepted({"contents": [user(text())]}, COUNT)
     assert refusal({"contents": []}, COUNT) == "* CountTokensRequest.contents: contents is not specified\n"
-    assert refusal({"contents": [user(text(""))]}, COUNT) == EMPTY_TEXT
+    assert refusal({"contents": [user(text(""))]}, COUNT, flavour=VERTEX) == EMPTY_TEXT
+    accepted({"contents": [user(text(""))]}, COUNT)
     assert refusal({"contents": [bot(call())]}, COUNT) == AFTER_USER
 
 
@@ -417,9 +448,14 @@ CONFIG = st.fixed_dictionaries(
     config=CONFIG,
     system=st.one_of(st.none(), st.builds(lambda p: {"parts": p}, st.lists(st.sampled_from(PARTS), max_size=2))),
     method=st.sampled_from([GENERATE, STREAM, COUNT]),
+    flavour=st.sampled_from([DEVELOPER, VERTEX]),
 )
 def test_the_shortcut_passes_only_what_every_rule_passes(
-    contents: list[dict[str, Any]], config: dict[str, Any], system: dict[str, Any] | None, method: Operation
+    contents: list[dict[str, Any]],
+    config: dict[str, Any],
+    system: dict[str, Any] | None,
+    method: Operation,
+    flavour: Flavour,
 ) -> None:
     body: dict[str, Any] = {"contents": contents}
     if config:
@@ -427,12 +463,12 @@ def test_the_shortcut_passes_only_what_every_rule_passes(
     if system is not None:
         body["systemInstruction"] = system
     info = model()
-    first = next((e for rule in rules.RULES[method] if (e := rule(body, info, method)) is not None), None)
+    first = next((e for rule in rules.RULES[flavour][method] if (e := rule(body, info, method)) is not None), None)
     ranged = method is not COUNT
-    if rules._clean(body, info, ranged):
+    if rules._clean(body, info, ranged, flavour is VERTEX):
         assert first is None
     try:
-        rules.check(method, body, info)
+        rules.check(method, body, info, flavour)
     except errors.ApiError as error:
         assert first is not None and error.message == first.message
     else:
