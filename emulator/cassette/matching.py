@@ -44,9 +44,19 @@ def canonical_body(path: str, body: Any) -> Any:
     from ..wire import validate  # imported late: the schema tables cost half a second to build
 
     try:
-        return validate.decode(call[1], body, strict=False)
+        return _pruned(validate.decode(call[1], body, strict=False))
     except Exception:  # an unknown method or a body the schema rejects: compare it as sent
         return body
+
+
+def _pruned(value: Any) -> Any:
+    """Without the fields whose value is an empty object: to the real front end (a protobuf message)
+    ``generationConfig: {}`` and no ``generationConfig`` are the same request."""
+    if isinstance(value, dict):
+        return {k: v for k, v in ((k, _pruned(v)) for k, v in value.items()) if v != {}}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
 
 
 def _camel(name: str) -> str:
