@@ -13,6 +13,7 @@ long to fill) are worked out again in a worker thread, with the same result.
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -22,12 +23,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..budget import Budget, Exhausted, Slow, TooComplex, inline_deadline
-from ..generation import framing, function_calls
+from ..generation import framing, function_calls, media
 from ..generation.conversation import last_user_text
 from ..generation.schema_values import cut_json, value_for_schema
 from ..offload import HEAVY_BYTES, off_loop
 from ..wire import errors, tokens
 from ..wire.call import Call, Operation
+from ..wire.profiles import Profile
 from .base import Reply, StreamReply
 
 _SENTENCES = (
@@ -111,14 +113,17 @@ class Candidate:
         thought: str | None,
         calls: list[dict[str, Any]] | None = None,
         finish_message: str | None = None,
+        media: list[dict[str, Any]] | None = None,
+        media_tokens: int = 0,
     ) -> None:
         self.text, self.finish, self.thought = text, finish, thought
         self.calls = calls or []
         self.finish_message = finish_message
+        self.media, self.media_tokens = media or [], media_tokens
 
     @property
     def output_tokens(self) -> int:
-        return tokens.count_text(self.text) + sum(tokens.count_part(p) for p in self.calls)
+        return tokens.count_text(self.text) + sum(tokens.count_part(p) for p in self.calls) + self.media_tokens
 
     @classmethod
     def generate(cls, call: Call, seed: bytes, index: int, deadline: float | None = None) -> Candidate:
@@ -127,6 +132,7 @@ class Candidate:
         thinking = config.get("thinkingConfig", {})
         thinks = bool(call.model.thinking) and thinking.get("thinkingBudget", -1) != 0
         thought = _THOUGHT if thinks else None
+        profile = call.model.profile
         limit = output_limit(call)
         budget = Budget(limit, deadline=deadline)
         state = function_calls.progress(call.body.get("contents", []))
@@ -134,11 +140,14 @@ class Candidate:
         if planned:
             # Calls are never cut by maxOutputTokens (a partial call is no call); the model's own limit holds.
             budget.tokens = call.model.outputTokenLimit
-            calls = function_calls.call_parts(planned, seed + bytes([index]), budget)
+            calls = function_calls.call_parts(planned, seed + bytes([index]), budget, ids=profile.call_ids)
             if len(calls) < len(planned):  # out of room: whole calls only, as the real model sends them
                 return cls("", "MAX_TOKENS", thought, calls)
-            return cls("", "STOP", thought, calls, function_calls.FINISH_MESSAGE)
+            message = function_calls.FINISH_MESSAGE if profile.finish_message else None
+            return cls("", "STOP", thought, calls, message)
         prose = _prose(call, hashlib.sha256(seed + bytes([index])).digest() if index else seed, state)
+        if profile.output != "text" and _answers_with_media(profile, config):
+            return cls.with_media(call, seed + bytes([index]), prose, thought)
         cut = False
         if config.get("responseMimeType") in ("application/json", "text/x.enum"):
             text, cut = _structured(config, seed + bytes([index]), prose, budget)
@@ -152,6 +161,21 @@ class Candidate:
             text, finish = tokens.truncate(text, limit), "MAX_TOKENS"
         return cls(text, finish, thought)
 
+    @classmethod
+    def with_media(cls, call: Call, seed: bytes, prose: str, thought: str | None) -> Candidate:
+        """An image model's picture (after a line of text), or a speech model's audio alone."""
+        profile = call.model.profile
+        if profile.output == "audio":
+            said = last_user_text(call.body.get("contents", [])) or prose
+            data = media.pcm(seed, media.speech_seconds(said))
+            text = ""
+        else:
+            data = media.jpeg(seed) if profile.media_type == "image/jpeg" else media.png(seed)
+            modalities = call.body.get("generationConfig", {}).get("responseModalities")
+            text = "" if modalities == ["IMAGE"] else "Here is the image you asked for."
+        part = {"inlineData": {"mimeType": profile.media_type, "data": base64.b64encode(data).decode()}}
+        return cls(text, "STOP", thought, media=[part], media_tokens=framing.media_tokens(profile, part["inlineData"]))
+
     def parts(self, text: str, include_thought: bool, calls: bool = True) -> list[dict[str, Any]]:
         parts: list[dict[str, Any]] = []
         if include_thought and self.thought:
@@ -159,7 +183,7 @@ class Candidate:
         if text:
             parts.append({"text": text})
         if calls:
-            parts += [copy.deepcopy(p) for p in self.calls]
+            parts += [copy.deepcopy(p) for p in self.calls] + [copy.deepcopy(p) for p in self.media]
         return parts
 
 
@@ -191,7 +215,7 @@ class DefaultBackend:
         if call.streaming:
             if deadline is not None and sum(len(c.text) for c in candidates) > _INLINE_STREAM_CHARS:
                 raise Slow("a long answer is cut into chunks off the loop")
-            pieces = [framing.split_text(c.text) for c in candidates]
+            pieces = [framing.split_text(c.text, call.model.profile.chunk_tokens) for c in candidates]
             return StreamReply(self._stream(call, seed, candidates, pieces, framing.prompt_of(call)))
         return Reply(self._unary(call, seed, candidates))
 
@@ -221,6 +245,7 @@ class DefaultBackend:
             first = [_candidate(i, c.parts("", True, calls=False), None) for i, c in enumerate(candidates)]
             yield framing.response(call, rid, first, framing.usage(prompt, 0, thoughts))
         steps = max(len(p) for p in pieces)
+        closing = call.model.profile.closing_chunk
         emitted = 0
         for step in range(steps):
             last = step == steps - 1
@@ -230,12 +255,17 @@ class DefaultBackend:
                 out = [{"text": text}] if text else []
                 emitted += tokens.count_text(text)
                 if last:
-                    out += [copy.deepcopy(p) for p in cand.calls]
-                    emitted += sum(tokens.count_part(p) for p in cand.calls)
-                if out or last:
-                    finish = (cand.finish, cand.finish_message) if last else (None, None)
+                    out += [copy.deepcopy(p) for p in cand.calls] + [copy.deepcopy(p) for p in cand.media]
+                    emitted += sum(tokens.count_part(p) for p in cand.calls) + cand.media_tokens
+                ends = last and not closing
+                if out or ends:
+                    finish = (cand.finish, cand.finish_message) if ends else (None, None)
                     chunk.append(_candidate(i, out, *finish))
-            yield framing.response(call, rid, chunk, framing.usage(prompt, emitted, thoughts))
+            if chunk:
+                yield framing.response(call, rid, chunk, framing.usage(prompt, emitted, thoughts))
+        if closing:  # gemini 3 ends a stream with an empty text that carries the finish
+            end = [_candidate(i, [{"text": ""}], c.finish) for i, c in enumerate(candidates)]
+            yield framing.response(call, rid, end, framing.usage(prompt, emitted, thoughts))
 
     def _count(self, call: Call) -> dict[str, Any]:
         body = call.body.get("generateContentRequest", call.body)
@@ -250,6 +280,12 @@ class DefaultBackend:
         vector = [rng.gauss(0.0, 1.0) for _ in range(size)]
         norm = math.sqrt(sum(v * v for v in vector)) or 1.0
         return {"values": [v / norm for v in vector]}
+
+
+def _answers_with_media(profile: Profile, config: dict[str, Any]) -> bool:
+    """Speech models always speak; image models draw unless asked for text alone."""
+    modalities = config.get("responseModalities")
+    return profile.output == "audio" or not modalities or "IMAGE" in modalities
 
 
 def _candidates(call: Call, seed: bytes, deadline: float | None = None) -> list[Candidate]:

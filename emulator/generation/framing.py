@@ -3,7 +3,8 @@
 Keeps the invariants the SDKs rely on in one place: ``role: model`` on every content, one
 ``responseId`` and ``modelVersion`` for all chunks of a stream, running usage whose
 ``totalTokenCount`` is prompt + candidates + thoughts, ``finishReason`` on the last chunk only,
-function calls never split and no empty text parts.
+function calls never split and no empty text parts. :func:`response` gives every body the shape of
+the model's family (:mod:`emulator.wire.profiles`): which keys it sends, in the real order.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 
 import orjson
 
-from ..wire import tokens
+from ..wire import profiles, tokens
 from ..wire.call import Call
+from ..wire.profiles import Profile
 
 Part = dict[str, Any]
 CHUNK_TOKENS = 8
@@ -46,8 +48,8 @@ def candidate(index: int, parts: list[Part], finish: str | None = None, **extra:
     out: dict[str, Any] = {"content": {"parts": parts, "role": "model"}} if parts else {}
     if finish:
         out["finishReason"] = finish
-    out.update(extra)
     out["index"] = index
+    out.update(extra)
     return out
 
 
@@ -80,16 +82,67 @@ def usage(prompt_tokens: Prompt, output: int, thoughts: int) -> dict[str, Any]:
     result["promptTokensDetails"] = details
     if thoughts:
         result["thoughtsTokenCount"] = thoughts
+    result["serviceTier"] = profiles.service_tier()
     return result
 
 
 def response(call: Call, rid: str, candidates: list[dict[str, Any]], usage_metadata: dict[str, Any]) -> dict[str, Any]:
+    """One body, unary or a stream's chunk, in the shape of the model's family."""
+    profile = call.model.profile
+    final = any("finishReason" in c for c in candidates)
+    if not profile.index or (profile.avg_logprobs and final and not call.streaming):
+        candidates = [_candidate_as(profile, c, rid, call.streaming) for c in candidates]
     return {
         "candidates": candidates,
-        "usageMetadata": usage_metadata,
+        "usageMetadata": _usage_as(profile, usage_metadata, candidates, final),
         "modelVersion": call.model.model_id,
         "responseId": rid,
     }
+
+
+def _candidate_as(profile: Profile, candidate: dict[str, Any], rid: str, streaming: bool) -> dict[str, Any]:
+    """Without ``index`` (gemini-1.5 and 2.0 never send it), with ``avgLogprobs`` after the finish
+    reason on a unary answer where the family sends one."""
+    out: dict[str, Any] = {}
+    for key, value in candidate.items():
+        if key == "index" and not profile.index:
+            continue
+        out[key] = value
+        if key == "finishReason" and profile.avg_logprobs and not streaming:
+            out["avgLogprobs"] = -0.05 - hashlib.sha256(rid.encode()).digest()[0] / 640
+    return out
+
+
+def _usage_as(profile: Profile, usage: dict[str, Any], candidates: list[dict[str, Any]], final: bool) -> dict[str, Any]:
+    """Running counts only where the family sends them, ``candidatesTokensDetails`` where it does (on the
+    last chunk of a stream), and the service tier every family reports."""
+    out = dict(usage)
+    if not final and not profile.running_usage and "candidatesTokenCount" in out:
+        out["totalTokenCount"] -= out.pop("candidatesTokenCount")
+    if final and profile.candidates_details and "candidatesTokensDetails" not in out:
+        details = _output_details(profile, candidates, out.get("candidatesTokenCount", 0))
+        at = list(out).index("promptTokensDetails") + 1 if "promptTokensDetails" in out else len(out)
+        items = list(out.items())
+        out = dict([*items[:at], ("candidatesTokensDetails", details), *items[at:]])
+    return out
+
+
+def _output_details(profile: Profile, candidates: list[dict[str, Any]], total: int) -> list[dict[str, Any]]:
+    media = [
+        part["inlineData"] for c in candidates for part in c.get("content", {}).get("parts", ()) if "inlineData" in part
+    ]
+    if not media:
+        return [{"modality": "TEXT", "tokenCount": total}]
+    modality = "AUDIO" if profile.output == "audio" else "IMAGE"
+    return [{"modality": modality, "tokenCount": sum(media_tokens(profile, m) for m in media)}]
+
+
+def media_tokens(profile: Profile, data: dict[str, Any]) -> int:
+    """Tokens of one generated image (a fixed count per family) or stretch of speech (25 a second)."""
+    if profile.output == "audio":
+        size = len(data.get("data", "")) * 3 // 4
+        return max(1, size * 25 // (2 * 24_000))
+    return 1120 if profile.media_type == "image/jpeg" else 1290
 
 
 def split_text(text: str, per_chunk: int = CHUNK_TOKENS) -> list[str]:

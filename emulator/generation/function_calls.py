@@ -237,7 +237,9 @@ def _call_id(seed: bytes, index: int) -> str:
     return "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in raw[:8])
 
 
-def call_parts(planned: list[Planned], seed: bytes, budget: Budget | None = None) -> list[dict[str, Any]]:
+def call_parts(
+    planned: list[Planned], seed: bytes, budget: Budget | None = None, ids: bool = True
+) -> list[dict[str, Any]]:
     """The ``functionCall`` parts for ``planned``, arguments valid against each declaration's schema.
 
     A schema no value satisfies is the client's mistake, so it is answered with a 400 that names
@@ -265,6 +267,8 @@ def call_parts(planned: list[Planned], seed: bytes, budget: Budget | None = None
                 f"`{decl.name}`: {exc}\n"
             ) from None
         # Arguments travel as a Struct: a non-object parameter schema cannot be honoured, {} is the closest.
-        call = {"name": decl.name, "args": args if isinstance(args, dict) else {}, "id": _call_id(seed, index)}
+        call = {"name": decl.name, "args": args if isinstance(args, dict) else {}}
+        if ids:  # gemini 3 names its calls; earlier families do not
+            call["id"] = _call_id(seed, index)
         parts.append({"functionCall": call})
     return parts

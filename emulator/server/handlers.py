@@ -24,7 +24,7 @@ from ..wire.signatures import Signer
 from .body import parse_json, read_body
 from .cuts import Cut, act_out
 from .faults import FaultStage
-from .responses import bytes_response, error_response, json_response
+from .responses import ANSWER_HEADERS, bytes_response, error_response, json_response
 from .streaming import Streams
 
 
@@ -75,10 +75,10 @@ class Api:
             entry.reply = self.streams.gone()
             raise
         if isinstance(reply, Reply):
-            self.signer.sign_reply(reply.body, call.model, context=call.context)
+            self.signer.sign_reply(reply.body, call)
             data = encode.unary(reply.body)
             entry.replied(data, "reply")
-            return bytes_response(data)
+            return bytes_response(data, headers=ANSWER_HEADERS if call.operation is Operation.GENERATE else None)
         return await self.streams.write(request, call, reply, as_array, entry)
 
     async def _call(self, request: web.Request, target: Target, key: str) -> Call:

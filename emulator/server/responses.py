@@ -10,7 +10,9 @@ from ..wire import encode
 from ..wire.errors import ApiError
 
 _HEADERS = {"Server": "scaffolding on HTTPServer2", "Vary": "Origin, X-Origin, Referer"}
-UNARY_HEADERS = {**_HEADERS, "Content-Type": encode.JSON_TYPE, "x-gemini-service-tier": "standard"}
+UNARY_HEADERS = {**_HEADERS, "Content-Type": encode.JSON_TYPE}
+ANSWER_HEADERS = {**UNARY_HEADERS, "x-gemini-service-tier": "standard"}
+"""A unary generateContent answer: the only one the real service marks with its service tier."""
 SSE_HEADERS = {**_HEADERS, "Content-Type": encode.SSE_TYPE, "Content-Disposition": "attachment"}
 ARRAY_HEADERS = {**_HEADERS, "Content-Type": encode.JSON_TYPE}
 
@@ -20,8 +22,12 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def bytes_response(data: bytes, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    """A unary body already encoded."""
-    return web.Response(body=data, status=status, headers={**UNARY_HEADERS, **headers} if headers else UNARY_HEADERS)
+    """A unary body already encoded; ``headers`` replace the plain JSON ones (extras go on top of them)."""
+    if headers is None:
+        headers = UNARY_HEADERS
+    elif "Content-Type" not in headers:
+        headers = {**UNARY_HEADERS, **headers}
+    return web.Response(body=data, status=status, headers=headers)
 
 
 def error_response(error: ApiError, *, as_array: bool = False) -> web.Response:

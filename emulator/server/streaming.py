@@ -95,7 +95,7 @@ class Streams:
         written = 0
         try:
             async for chunk in chunks:
-                self.signer.sign_reply(chunk, call.model, signed, call.context)
+                self.signer.sign_reply(chunk, call, signed)
                 sent.append(chunk)
                 data = array.element(chunk) if as_array else encode.sse_event(chunk)
                 written += len(data)

@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import errors
+from . import errors, profiles
+from .profiles import Profile
 
 GENERATE_METHODS = ("generateContent", "countTokens", "createCachedContent", "batchGenerateContent")
 # The real catalogue lists only the unary method; its streaming and batch forms come with it.
@@ -33,6 +34,11 @@ class Traits(BaseModel):
     )
     embedding_dimension: int | None = Field(None, description="Length of embedding vectors, for embedding models.")
     max_candidate_count: int = Field(8, description="Largest accepted generationConfig.candidateCount.")
+    profile: str | None = Field(
+        None,
+        description="The family whose answers this model's look like (emulator/data/profiles.json); "
+        "by default the first family whose glob matches the model id.",
+    )
 
 
 class ModelInfo(BaseModel):
@@ -60,6 +66,10 @@ class ModelInfo(BaseModel):
     def model_id(self) -> str:
         return self.name.split("/", 1)[1]
 
+    @cached_property
+    def profile(self) -> Profile:
+        return profiles.profile(self.emulator.profile or profiles.family_of(self.model_id))
+
     def supports(self, method: str) -> bool:
         return _IMPLIED_BY.get(method, method) in self.supportedGenerationMethods
 
@@ -81,7 +91,7 @@ class Catalogue:
     def __init__(self, models: list[ModelInfo], any_model: str | None = None) -> None:
         self._models: dict[str, ModelInfo] = {}
         for model in models:
-            self._models[_full(model.name)] = model.model_copy(update={"name": _full(model.name)})
+            self._models[_full(model.name)] = _renamed(model, _full(model.name))
         self._stand_in: ModelInfo | None = None
         if any_model is not None:
             self._stand_in = self._models.get(_full(any_model))
@@ -119,7 +129,7 @@ class Catalogue:
         if found is None:
             if len(self._made) >= _MAX_MADE:
                 self._made.clear()
-            found = self._made[name] = like.model_copy(update={"name": name, "displayName": name.split("/", 1)[1]})
+            found = self._made[name] = _renamed(like, name, name.split("/", 1)[1])
         return found
 
     def page(self, size: str | None, token: str | None) -> dict[str, Any]:
@@ -166,6 +176,15 @@ class Catalogue:
 _MAX_MADE = 1000
 _RECORDED = ModelInfo(name="models/recorded", supportedGenerationMethods=[*GENERATE_METHODS, "embedContent"])
 """What the emulator assumes of a model it knows only from a recording: every call it serves."""
+
+
+def _renamed(model: ModelInfo, name: str, display: str | None = None) -> ModelInfo:
+    """A copy under another name (made afresh: a copy would keep the original's cached id and profile)."""
+    data = model.model_dump(exclude_unset=True)
+    data["name"] = name
+    if display is not None:
+        data["displayName"] = display
+    return ModelInfo.model_validate(data)
 
 
 def _full(name: str) -> str:

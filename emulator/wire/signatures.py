@@ -22,6 +22,7 @@ import os
 from typing import Any
 
 from . import errors
+from .call import Call
 from .catalogue import ModelInfo
 
 _MAGIC = b"gemu1"
@@ -49,26 +50,37 @@ class Signer:
         digest = hmac.new(self._secret, _call_payload(call, context), hashlib.sha256).digest()[:24]
         return base64.b64encode(_MAGIC + digest).decode()
 
-    def sign_reply(
-        self, body: dict[str, Any], model: ModelInfo, signed: set[int] | None = None, context: str = ""
-    ) -> None:
-        """Signs, in place, the first function call of each candidate that has none.
-
-        ``signed`` carries the candidate indexes already signed across the chunks of one stream,
-        since only the first call of a turn is signed.
+    def sign_reply(self, body: dict[str, Any], call: Call, signed: set[int] | None = None) -> None:
+        """Signs, in place, what the model's family signs (see :mod:`.profiles`): the first function
+        call of each candidate, and when the model thought, the last text part of a final answer (and a
+        3.x image). ``signed`` carries the candidates whose call is signed across the chunks of a stream.
         """
-        if not model.emulator.thought_signatures:
+        model, profile = call.model, call.model.profile
+        thought = bool(body.get("usageMetadata", {}).get("thoughtsTokenCount"))
+        tools = bool(call.body.get("tools"))
+        sign_calls = model.emulator.thought_signatures or (profile.signs == "tools_and_thought" and tools and thought)
+        sign_answer = thought and (profile.signs == "thought" or (profile.signs == "tools_and_thought" and tools))
+        if not (sign_calls or sign_answer):
             return
         done = signed if signed is not None else set()
         for position, candidate in enumerate(body.get("candidates", ())):
             index = candidate.get("index", position)
-            for part in candidate.get("content", {}).get("parts", ()):
-                if "thoughtSignature" in part:
-                    if "functionCall" in part:
-                        done.add(index)
-                elif "functionCall" in part and index not in done:
-                    part["thoughtSignature"] = self.signature(part["functionCall"], context)
-                    done.add(index)
+            parts = candidate.get("content", {}).get("parts", ())
+            for part in parts:
+                if "functionCall" not in part:
+                    continue
+                if "thoughtSignature" not in part and sign_calls and index not in done:
+                    part["thoughtSignature"] = self.signature(part["functionCall"], call.context)
+                done.add(index)
+            if sign_answer and "finishReason" in candidate and index not in done:
+                self._sign_answer(parts, call.context)
+
+    def _sign_answer(self, parts: list[dict[str, Any]], context: str) -> None:
+        answer = [p for p in parts if ("text" in p and not p.get("thought")) or "inlineData" in p]
+        for part in answer[-1:] + [p for p in answer[:-1] if "inlineData" in p]:
+            if "thoughtSignature" not in part:
+                text = part.get("text") or part.get("inlineData", {}).get("mimeType", "")
+                part["thoughtSignature"] = self.signature({"name": "", "id": text[:256]}, context)
 
     def _valid(self, call: dict[str, Any], signature: str, context: str) -> bool:
         """Ours must verify; one we did not issue is accepted (see the module docstring)."""

@@ -10,7 +10,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from backend_calls import _camel, answer, call, google_to_json
+from backend_calls import _camel, call, google_to_json
+from backend_calls import answer as answer_as
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,6 +47,16 @@ TIME = {
 }
 PING = {"name": "ping", "description": "No parameters at all."}
 DECLS = [WEATHER, TIME, PING]
+
+
+CALLING_MODEL = "gemini-3-flash-preview"
+"""Gemini 3 names its calls (``functionCall.id``); the tests read the ids, so they ask it."""
+
+
+def answer(
+    body: dict[str, Any], method: Operation = Operation.GENERATE, model: str = CALLING_MODEL, seed: int = 0
+) -> Any:
+    return answer_as(body, method, model, seed)
 
 
 def request(prompt: str, decls: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
@@ -292,21 +303,34 @@ def test_usage_counts_the_function_call_json() -> None:
     assert usage["promptTokenCount"] == tokens.prompt_usage(call(request("get_weather and ping")).body)[0]
 
 
-def test_stream_sends_all_calls_whole_in_one_final_chunk() -> None:
+def test_gemini_3_streams_its_calls_then_an_empty_text_that_finishes() -> None:
+    """Recorded: the calls (with their ids) in one chunk without a finish, then ``{"text": ""}`` and STOP."""
     req = request("get_weather and get_time")
     unary = answer(req)
-    chunks = answer(req, Operation.STREAM)
+    calls, end = answer(req, Operation.STREAM)
+    assert calls["candidates"][0]["content"]["parts"] == unary["candidates"][0]["content"]["parts"]
+    assert "finishReason" not in calls["candidates"][0]
+    assert end["candidates"][0] == {"content": {"parts": [{"text": ""}], "role": "model"}, "finishReason": "STOP",
+                                    "index": 0}  # fmt: skip
+    assert end["usageMetadata"] == unary["usageMetadata"]
+
+
+def test_stream_sends_all_calls_whole_in_one_final_chunk() -> None:
+    """As gemini-2.5 does (recorded: one chunk with the calls, the finish and the usage)."""
+    req = request("get_weather and get_time")
+    unary = answer(req, model="gemini-2.5-flash")
+    chunks = answer(req, Operation.STREAM, model="gemini-2.5-flash")
     assert len(chunks) == 1 and chunks[0]["candidates"] == unary["candidates"]
     assert chunks[0]["usageMetadata"] == unary["usageMetadata"]
     thinking = {**req, "generationConfig": {"thinkingConfig": {"includeThoughts": True}}}
-    chunks = answer(thinking, Operation.STREAM)
+    chunks = answer(thinking, Operation.STREAM, model="gemini-2.5-flash")
     assert len(chunks) == 2
     assert [p.get("thought") for p in chunks[0]["candidates"][0]["content"]["parts"]] == [True]
     assert "finishReason" not in chunks[0]["candidates"][0]
     last = chunks[-1]["candidates"][0]
     assert last["finishReason"] == "STOP" and last["finishMessage"] == tools.FINISH_MESSAGE
     assert [p["functionCall"]["name"] for p in last["content"]["parts"]] == ["get_weather", "get_time"]
-    assert chunks[-1]["usageMetadata"] == answer(thinking)["usageMetadata"]
+    assert chunks[-1]["usageMetadata"] == answer(thinking, model="gemini-2.5-flash")["usageMetadata"]
     assert len({c["responseId"] for c in chunks}) == 1
 
 

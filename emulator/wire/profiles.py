@@ -1,0 +1,75 @@
+"""What each model family sends, as data (``emulator/data/profiles.json``), read by the framing of
+generated answers and by the signer.
+
+Taken from the recorded real traffic, family by family: gemini-1.5 and 2.0 send no ``index``,
+``avgLogprobs`` on unary answers and ``candidatesTokensDetails`` (in a stream on its last chunk
+only), and their non-final chunks carry no ``candidatesTokenCount``; 2.5 and 3 send ``index`` and a
+``finishMessage`` on function-call answers; 2.5 signs a part only when the request has tools and
+the model thought, 3 whenever it thought, and 3 gives calls an ``id`` and ends a stream with an
+empty text chunk that carries the ``finishReason``; image and speech models answer with
+``inlineData`` and report its modality. Since 2026-05 every family sends ``serviceTier``. Recorded
+answers (cassettes, scenario ``raw`` bodies) are never reshaped: only answers the emulator writes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    index: bool
+    avg_logprobs: bool
+    candidates_details: bool
+    finish_message: bool
+    call_ids: bool
+    signs: Literal["never", "tools_and_thought", "thought"]
+    closing_chunk: bool
+    running_usage: bool
+    """Non-final stream chunks report the running ``candidatesTokenCount``."""
+    chunk_tokens: int
+    """Tokens of answer text a stream chunk carries, about."""
+    output: Literal["text", "image", "audio"] = "text"
+    media_type: str | None = None
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service_tier: str
+    profiles: dict[str, Profile]
+    families: list[tuple[str, str]]
+
+
+@functools.cache
+def _table() -> _Table:
+    text = resources.files("emulator.data").joinpath("profiles.json").read_text(encoding="utf-8")
+    return _Table.model_validate(json.loads(text))
+
+
+def service_tier() -> str:
+    return _table().service_tier
+
+
+def names() -> list[str]:
+    return list(_table().profiles)
+
+
+@functools.lru_cache(maxsize=1024)
+def family_of(model_id: str) -> str:
+    """The family a model id belongs to: the first glob of the table that matches it."""
+    return next(name for pattern, name in _table().families if fnmatch.fnmatchcase(model_id, pattern))
+
+
+def profile(name: str) -> Profile:
+    try:
+        return _table().profiles[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; known: {', '.join(names())}") from None
