@@ -1,10 +1,17 @@
 """The conformance suite drives the real google-genai SDK against an emulator.
 
-Point it at a running emulator with ``GEMINI_EMULATOR_URL``; otherwise it starts one in-process.
+Point it at a running emulator with ``GEMINI_EMULATOR_URL``; otherwise it starts one in-process. Tests
+talk to it over HTTP only (the API and ``/_emulator/``); this file is the only one that imports
+``emulator``, and only to start that in-process one.
 
 Each test belongs to an *area*: the argument of its ``@pytest.mark.conformance("area")`` marker, else
 its module's name without ``test_``. At the end of a run that included this suite, the terminal
 summary lists the areas with their pass/fail counts, taken from the run's own reports.
+
+Every key the tests use comes from ``harness.key`` and is named after its module. Before the emulator
+goes, the session asks its journal how many requests each module's keys made, and prints one line,
+``conformance journal: test_chats 12 requests, ...``; a module that passed tests but made no journaled
+request fails the session (its clients did not go to this emulator, or not with the suite's keys).
 """
 
 from __future__ import annotations
@@ -12,12 +19,17 @@ from __future__ import annotations
 import os
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from typing import Any
 
+import harness
 import pytest
 from google import genai
 
-KEY = "conformance-key"
 AREA = "conformance_area"  # the user property that carries a test's area into its reports (xdist too)
+MODULE = "conformance_module"  # and the one that carries its module, for the journal's tally
+JOURNALED: dict[str, int] = {}  # module -> requests the emulator journaled for its keys (summed over workers)
+PROBLEMS: list[str] = []  # why the journal could not be read
+PASSED: set[str] = set()  # modules with at least one passed test
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,6 +49,16 @@ def area_of(item: pytest.Item) -> str:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if AREA not in dict(item.user_properties):
         item.user_properties.append((AREA, area_of(item)))
+    if MODULE not in dict(item.user_properties):
+        module = getattr(item, "module", None)
+        name = module.__name__ if module is not None else item.nodeid.split("::")[0].removesuffix(".py")
+        item.user_properties.append((MODULE, harness.module_of(name.replace("/", "."))))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    module = dict(report.user_properties).get(MODULE)
+    if module is not None and report.when == "call" and report.passed:
+        PASSED.add(str(module))
 
 
 def _outcome(report: pytest.TestReport) -> str | None:
@@ -65,34 +87,103 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             seen = outcomes[str(area)].get(report.nodeid)
             if seen is None or rank.index(word) > rank.index(seen):
                 outcomes[str(area)][report.nodeid] = word
-    if not outcomes:
+    if outcomes:
+        terminalreporter.write_sep("-", "conformance suite covered:")
+        width = max(len(area) for area in outcomes)
+        for area in sorted(outcomes):
+            counts = Counter(outcomes[area].values())
+            text = ", ".join(f"{counts[w]} {w}" for w in rank if counts[w])
+            terminalreporter.write_line(f"  {area:<{width}}  {text}")
+    _journal_summary(terminalreporter)
+
+
+# --------------------------------------------------------------------------------------------------
+# The journal's tally: every module's keys, read back from the emulator before it goes.
+
+
+def _tally(url: str) -> None:
+    try:
+        counts = harness.journaled(url)
+    except OSError as exc:  # urllib's errors, the emulator gone
+        PROBLEMS.append(f"the journal of {url} could not be read: {exc}")
         return
-    terminalreporter.write_sep("-", "conformance suite covered:")
-    width = max(len(area) for area in outcomes)
-    for area in sorted(outcomes):
-        counts = Counter(outcomes[area].values())
-        text = ", ".join(f"{counts[w]} {w}" for w in rank if counts[w])
-        terminalreporter.write_line(f"  {area:<{width}}  {text}")
+    for module, count in counts.items():
+        JOURNALED[module] = JOURNALED.get(module, 0) + count
+
+
+def _silent() -> list[str]:
+    """Modules that passed tests yet made no request the emulator journaled."""
+    return sorted(module for module in PASSED if not JOURNALED.get(module))
+
+
+def _journal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    modules = sorted(PASSED | set(JOURNALED))
+    if not modules and not PROBLEMS:
+        return
+    counts = ", ".join(f"{m} {JOURNALED.get(m, 0)} requests" for m in modules)
+    terminalreporter.write_line(f"conformance journal: {counts}")
+    for problem in PROBLEMS:
+        terminalreporter.write_line(f"conformance journal: {problem}", red=True)
+    if _silent():
+        terminalreporter.write_line(
+            f"conformance journal: FAILED, no request journaled for {', '.join(_silent())}: its clients must use "
+            "harness.key() keys and the emulator the suite was pointed at",
+            red=True,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the tally to the controller
+        workeroutput["conformance_journal"] = dict(JOURNALED)
+        workeroutput["conformance_journal_problems"] = list(PROBLEMS)
+        return
+    if (_silent() or PROBLEMS) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: a worker's tally (its own keys, its own emulator or the shared one) joins the controller's."""
+    output = getattr(node, "workeroutput", {})
+    for module, count in output.get("conformance_journal", {}).items():
+        JOURNALED[module] = JOURNALED.get(module, 0) + count
+    PROBLEMS.extend(output.get("conformance_journal_problems", ()))
+
+
+# --------------------------------------------------------------------------------------------------
+# Fixtures.
 
 
 @pytest.fixture(scope="session")
 def emulator_url() -> Iterator[str]:
+    """The emulator under test: ``GEMINI_EMULATOR_URL``, or one started here. Its journal is tallied at
+    the end, while it still runs."""
     external = os.environ.get("GEMINI_EMULATOR_URL")
     if external:
-        yield external.rstrip("/")
+        url = external.rstrip("/")
+        yield url
+        _tally(url)
         return
     from emulator import EmulatorThread
 
     with EmulatorThread() as emu:
         yield emu.url
+        _tally(emu.url)
 
 
 @pytest.fixture
-def client(emulator_url: str) -> genai.Client:
-    return genai.Client(api_key=KEY, http_options={"base_url": emulator_url})
+def api_key(request: pytest.FixtureRequest) -> str:
+    """A key of the test's own (its own context), named after its module."""
+    return harness.key(request.module.__name__)
 
 
 @pytest.fixture
-def beta_client(emulator_url: str) -> genai.Client:
-    """The JS SDK's default API version, through the Python SDK."""
-    return genai.Client(api_key=KEY, http_options={"base_url": emulator_url, "api_version": "v1beta"})
+def client(emulator_url: str, api_key: str) -> genai.Client:
+    return genai.Client(api_key=api_key, http_options={"base_url": emulator_url})
+
+
+@pytest.fixture
+def beta_client(emulator_url: str, api_key: str) -> genai.Client:
+    """The JS SDK's default API version, through the Python SDK (on the test's key, as ``client``)."""
+    return genai.Client(api_key=api_key, http_options={"base_url": emulator_url, "api_version": "v1beta"})

@@ -3,21 +3,18 @@
 Complements test_chats.py (multi-turn basics), test_scenarios.py (scripted chats, a blocked unary
 prompt, a mid-stream error on the first message) and test_faults.py (errors and retries of
 generate_content). Every test uses an API key of its own, so its scenario, faults and journal
-(``/_emulator/...``) are its own; shapes no scenario can produce (no candidates at all, a content
-without parts, a chunk that fails validation mid-stream) come from an in-process callable model.
+(``/_emulator/...``) are its own; shapes the SDK must cope with but no model writes (no candidates at
+all, a content without parts, a chunk that fails validation mid-stream) are scripted as raw bodies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import json
-import urllib.request
-import uuid
-from collections.abc import Iterator
 from typing import Any, cast
 
+import harness
 import pytest
 from google import genai
 from google.genai import types
@@ -34,25 +31,26 @@ class Ctx:
     """A fresh API key (a context of its own), a client on it, and its control plane."""
 
     def __init__(self, url: str, retry: types.HttpRetryOptions | None = None) -> None:
-        self.url, self.key = url, f"chat-conformance-{uuid.uuid4().hex}"
+        self.url, self.key = url, harness.key(__name__)
         options = types.HttpOptions(base_url=url, retry_options=retry)
         self.client = genai.Client(api_key=self.key, http_options=options)
 
     def control(self, method: str, name: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"x-goog-api-key": self.key, "content-type": "application/json"}
-        request = urllib.request.Request(f"{self.url}/_emulator/{name}", data, method=method, headers=headers)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
+        return harness.control(self.url, self.key, method, name, body)
 
     def scenario(self, *rules: Wire) -> None:
         self.control("PUT", "scenario", {"name": "chat conformance", "rules": list(rules)})
+
+    def play(self, *answers: list[Wire]) -> None:
+        """Raw bodies verbatim, one list per request in order: all of it as a stream, its first body for
+        a unary call. One rule per request (each answers once), and no answer beyond them."""
+        self.scenario(*({"reply": {"raw": bodies}} for bodies in answers))
 
     def faults(self, *faults: Wire) -> None:
         self.control("PUT", "faults", list(faults))
 
     def journal(self) -> list[Wire]:
-        return list(self.control("GET", "requests")["requests"])
+        return harness.journal(self.url, self.key)
 
     def sent_contents(self, index: int = -1) -> list[types.Content]:
         """The contents of one journaled request, read back into the SDK's types."""
@@ -63,28 +61,6 @@ class Ctx:
 @pytest.fixture
 def ctx(emulator_url: str) -> Ctx:
     return Ctx(emulator_url)
-
-
-class Player:
-    """A callable model that answers with the next scripted list of raw bodies: all of them as a
-    stream, the first for a unary call; a plain list entry of strings is a normal text answer."""
-
-    def __init__(self) -> None:
-        self.script: list[list[Wire]] = []
-
-    def __call__(self, request: Any, context: Any) -> Any:
-        bodies = copy.deepcopy(self.script.pop(0))
-        return iter(bodies) if context.streaming else bodies[0]
-
-
-@pytest.fixture(scope="module")
-def raw_server() -> Iterator[tuple[str, Player]]:
-    """An in-process emulator whose model plays raw response bodies (shapes no scenario writes)."""
-    from emulator import EmulatorThread, FunctionBackend
-
-    player = Player()
-    with EmulatorThread(backend=FunctionBackend(player)) as emu:
-        yield emu.url, player
 
 
 def text_body(text: str, finish: str | None = "STOP") -> Wire:
@@ -256,14 +232,12 @@ def test_a_turn_without_content_is_recorded_with_a_placeholder_and_not_curated(
     ids=["empty candidates", "MAX_TOKENS with a content without parts", "empty parts"],
 )
 def test_empty_candidates_and_contents_without_parts(
-    raw_server: tuple[str, Player], is_async: bool, stream: bool, body: Wire, recorded: types.Content
+    ctx: Ctx, is_async: bool, stream: bool, body: Wire, recorded: types.Content
 ) -> None:
     """The SDK records a content it got as it got it: a content without parts stays ``parts=None``
     (the brief's §6.1 says a ``parts=[]`` placeholder, which the SDK only adds when there was no
     content at all). Either way the turn is not curated and is not sent again."""
-    url, player = raw_server
-    ctx = Ctx(url)
-    player.script = [[text_body("Fine.")], [body], [text_body("Again.")]]
+    ctx.play([text_body("Fine.")], [body], [text_body("Again.")])
     chat = new_chat(ctx.client, is_async)
     send(chat, "first", stream=False)
     [response] = send(chat, "second", stream=stream)
@@ -366,13 +340,11 @@ def test_chat_errors_map_to_client_and_server_errors(
          "no finish reason"],
 )  # fmt: skip
 def test_a_stream_with_an_invalid_chunk_is_recorded_but_not_curated(
-    raw_server: tuple[str, Player], is_async: bool, bodies: list[Wire], kept: list[str | None]
+    ctx: Ctx, is_async: bool, bodies: list[Wire], kept: list[str | None]
 ) -> None:
     """§6.1: one model content per chunk that has one; the turn is curated only if every chunk
     validates and some chunk has a finish reason."""
-    url, player = raw_server
-    ctx = Ctx(url)
-    player.script = [[text_body("Fine.")], bodies, [text_body("Again.")]]
+    ctx.play([text_body("Fine.")], bodies, [text_body("Again.")])
     chat = new_chat(ctx.client, is_async)
     send(chat, "first", stream=False)
     chunks = send(chat, "second", stream=True)

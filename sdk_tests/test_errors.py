@@ -1,9 +1,13 @@
-"""Errors surface through the SDK with the code, status and text of the real service."""
+"""Errors surface through the SDK with the code, status and text of the real service.
+
+(An emulator started with ``--api-key`` is checked in tests/sdk/test_configured_api_key.py.)
+"""
 
 from __future__ import annotations
 
 import asyncio
 
+import harness
 import pytest
 from google import genai
 from google.genai import types
@@ -28,18 +32,6 @@ def test_unknown_model(client: genai.Client) -> None:
 
 def test_generation_on_an_embedding_model_is_404(client: genai.Client) -> None:
     _raises(lambda: client.models.generate_content(model="gemini-embedding-001", contents="x"), 404, "NOT_FOUND")
-
-
-def test_wrong_key_with_a_configured_key(emulator_url: str) -> None:
-    from emulator import EmulatorThread, Settings
-
-    with EmulatorThread(Settings(port=0, api_key="the-right-key")) as emu:
-        wrong = genai.Client(api_key="not-it", http_options={"base_url": emu.url})
-        error = _raises(lambda: wrong.models.generate_content(model=MODEL, contents="x"), 400, "INVALID_ARGUMENT")
-        assert error.message == "API key not valid. Please pass a valid API key."
-        assert error.details["error"]["details"][0]["reason"] == "API_KEY_INVALID"
-        right = genai.Client(api_key="the-right-key", http_options={"base_url": emu.url})
-        assert right.models.generate_content(model=MODEL, contents="x").text
 
 
 def test_out_of_range_temperature_is_invalid_argument(client: genai.Client) -> None:
@@ -70,3 +62,25 @@ def test_async_errors_are_the_same(client: genai.Client) -> None:
 
     with pytest.raises(genai.errors.ClientError):
         asyncio.run(stream())
+
+
+def test_rejected_requests_reach_no_model(client: genai.Client, emulator_url: str, api_key: str) -> None:
+    """What the front end refuses (an unknown model, an invalid argument, a bad role) is answered before
+    any model sees it: the journal, which keeps every model call, has none of it, and the next valid
+    call of the same client is answered and journaled as usual."""
+    refused = [
+        lambda: client.models.generate_content(model="gemini-9", contents="unknown model"),
+        lambda: client.models.generate_content(
+            model=MODEL, contents="hot", config=types.GenerateContentConfig(temperature=5)
+        ),
+        lambda: client.models.generate_content(
+            model=MODEL, contents=[types.Content(role="assistant", parts=[types.Part(text="hi")])]
+        ),
+    ]
+    for call in refused:
+        with pytest.raises(genai.errors.ClientError):
+            call()
+    assert client.models.generate_content(model=MODEL, contents="a valid question").text
+    [entry] = harness.journal(emulator_url, api_key)
+    assert entry["request"]["contents"] == [{"role": "user", "parts": [{"text": "a valid question"}]}]
+    assert entry["reply"]["status"] == 200

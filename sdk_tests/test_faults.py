@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import urllib.request
-import uuid
 from collections.abc import Callable
 from typing import Any
 
+import harness
 import pytest
 from google import genai
 from google.genai import types
@@ -21,15 +20,11 @@ class Ctx:
     """A context of its own: a fresh key, a client on it, and its faults."""
 
     def __init__(self, url: str, **http: Any) -> None:
-        self.url, self.key = url, f"faults-{uuid.uuid4().hex}"
+        self.url, self.key = url, harness.key(__name__)
         self.client = genai.Client(api_key=self.key, http_options=types.HttpOptions(base_url=url, **http))
 
     def control(self, method: str, name: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"x-goog-api-key": self.key, "content-type": "application/json"}
-        request = urllib.request.Request(f"{self.url}/_emulator/{name}", data, method=method, headers=headers)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
+        return harness.control(self.url, self.key, method, name, body)
 
     def faults(self, *faults: dict[str, Any]) -> None:
         self.control("PUT", "faults", list(faults))
@@ -210,9 +205,7 @@ def test_scenario_rules_carry_faults_counted_like_any_rule(emulator_url: str) ->
             {"name": "answer", "times": "unlimited", "reply": "finally"},
         ],
     }  # fmt: skip
-    request = urllib.request.Request(f"{ctx.url}/_emulator/scenario", json.dumps(scenario).encode(), method="PUT",
-                                     headers={"x-goog-api-key": ctx.key, "content-type": "application/json"})  # fmt: skip
-    urllib.request.urlopen(request, timeout=30).close()
+    ctx.control("PUT", "scenario", scenario)
     assert ctx.client.models.generate_content(model=MODEL, contents="x").text == "finally"
     assert ctx.attempts() == 3
     got: list[str | None] = []

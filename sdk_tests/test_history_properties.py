@@ -16,9 +16,9 @@ chunks do not all validate. The reference model below is written from the SDK's 
 
 Answers are scripted per step through the control plane (``PUT /_emulator/scenario`` and
 ``PUT /_emulator/faults`` on the run's own API key), so the model knows exactly what the server
-sent without hard-coding any text. Response shapes no scenario can produce (a chunk without
-candidates, a content without parts, an empty ``Part()``) are played verbatim by an in-process
-callable model; against an external emulator (``GEMINI_EMULATOR_URL``) those steps are left out.
+sent without hard-coding any text. Response shapes no model writes (a chunk without candidates, a
+content without parts, an empty ``Part()``) are scenario replies of raw bodies, sent verbatim, so
+every step runs against any emulator (``GEMINI_EMULATOR_URL``) as against the suite's own.
 
 Where the SDK's behaviour differs from the brief's wording the model follows the SDK and says so
 in a comment marked ``SDK:``. In short: a content without parts is recorded as it came (not as the
@@ -33,16 +33,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import json
-import os
 import string
-import urllib.request
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import harness
 import pytest
 from google import genai
 from google.genai import types
@@ -75,42 +72,7 @@ Wire = dict[str, Any]
 
 
 # --------------------------------------------------------------------------------------------------
-# The server: the run's emulator, and a callable model that plays raw bodies for the odd shapes.
-
-
-class Player:
-    """A callable model that answers each request with the next list of ``queue`` verbatim: the whole
-    list as a stream, its first body for a unary call. It produces what a scenario cannot (no
-    candidates, content without parts); a step's scenario hands it the requests it has no rule for."""
-
-    def __init__(self) -> None:
-        self.queue: list[list[Wire]] = []
-
-    def __call__(self, request: Any, context: Any) -> Any:
-        if not self.queue:
-            raise RuntimeError("the Player was asked more often than the step planned")
-        bodies = copy.deepcopy(self.queue.pop(0))
-        return iter(bodies) if context.streaming else bodies[0]
-
-
-@dataclass
-class Server:
-    url: str
-    player: Player | None  # None: an external emulator, where only scripted shapes are available
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    """Our own in-process emulator (its default model is the Player), or the external one."""
-    external = os.environ.get("GEMINI_EMULATOR_URL")
-    if external:
-        yield Server(external.rstrip("/"), None)
-        return
-    from emulator import EmulatorThread, FunctionBackend
-
-    player = Player()
-    with EmulatorThread(backend=FunctionBackend(player)) as emu:
-        yield Server(emu.url, player)
+# The server: the control plane of one API key (one context).
 
 
 class Control:
@@ -120,14 +82,10 @@ class Control:
         self.url, self.key = url, key
 
     def call(self, method: str, name: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"x-goog-api-key": self.key, "content-type": "application/json"}
-        request = urllib.request.Request(f"{self.url}/_emulator/{name}", data, method=method, headers=headers)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
+        return harness.control(self.url, self.key, method, name, body)
 
     def journal(self) -> list[Wire]:
-        return list(self.call("GET", "requests")["requests"])
+        return harness.journal(self.url, self.key)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -222,15 +180,12 @@ LOOKUP_DECLARATION = types.Tool(
 
 
 class Outcome:
-    """One request's answer: a scenario rule (maybe with a fault), or raw bodies for the Player."""
+    """One request's answer: a scenario rule (maybe with a fault)."""
 
-    def rule(self) -> Wire | None:
-        return None
+    def rule(self) -> Wire:
+        raise NotImplementedError
 
     def fault(self) -> Wire | None:
-        return None
-
-    def raw(self) -> list[Wire] | None:
         return None
 
     def received(self, stream: bool) -> list[Sent]:
@@ -403,12 +358,13 @@ class Failure(Outcome):
 
 @dataclass(frozen=True)
 class Raw(Outcome):
-    """Bodies played verbatim by the Player: every chunk of a stream, the first body for unary."""
+    """Bodies sent verbatim (a scenario reply of ``raw`` bodies): every chunk of a stream, the first
+    body for unary."""
 
     bodies: tuple[Wire, ...]
 
-    def raw(self) -> list[Wire]:
-        return list(self.bodies)
+    def rule(self) -> Wire:
+        return {"reply": {"raw": list(self.bodies)}}
 
     def received(self, stream: bool) -> list[Sent]:
         return [Sent.of_wire(b) for b in (self.bodies if stream else self.bodies[:1])]
@@ -687,7 +643,7 @@ def _candidate(content: Wire | None, finish: str | None) -> Wire:
 
 @st.composite
 def raw_chunk(draw: st.DrawFn) -> Wire:
-    """One body of a shape only the Player sends: well-formed, or one of the ways a chunk fails
+    """One body of a shape only raw replies send: well-formed, or one of the ways a chunk fails
     ``_validate_response`` (no candidates, no content, content without parts, empty parts, ``Part()``)."""
     finish = draw(st.sampled_from([None, "STOP", "MAX_TOKENS"]))
     shape = draw(st.sampled_from(["text", "text", "none", "feedback", "no content", "no parts", "[]", "[{}]"]))
@@ -779,14 +735,15 @@ def user_content(message: str | list[Any]) -> types.Content:
 
 
 class HistoryMachine(RuleBasedStateMachine):
-    """One chat session (re-created by ``fork``) on a fresh API key, against the reference model."""
+    """One chat session (re-created by ``fork``) against the reference model, on the test's API key:
+    every step that reaches the model first sets the context's faults and scenario afresh (fresh
+    counters, an empty journal), so each step starts from nothing, as on a fresh key."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, url: str, key: str) -> None:
         super().__init__()
-        self.server = server
-        self.key = f"history-{uuid.uuid4().hex}"
-        self.control = Control(server.url, self.key)
-        self.client = genai.Client(api_key=self.key, http_options=types.HttpOptions(base_url=server.url))
+        self.key = key
+        self.control = Control(url, self.key)
+        self.client = genai.Client(api_key=self.key, http_options=types.HttpOptions(base_url=url))
         self.loop = asyncio.new_event_loop()
         self.executed: list[str] = []
         self.tool = make_lookup(self.executed)
@@ -837,26 +794,21 @@ class HistoryMachine(RuleBasedStateMachine):
 
     def _plan(self, data: st.DataObject, setup: Setup) -> list[Outcome]:
         """This message's answers, one per request: AFC rounds then a final answer, or a single one."""
-        player = self.server.player is not None
         if setup.afc:
-            round_ = st.one_of(rounds, raw_rounds()) if player else rounds
-            calling = data.draw(st.lists(round_, max_size=3), label="rounds")
+            calling = data.draw(st.lists(st.one_of(rounds, raw_rounds()), max_size=3), label="rounds")
             final = data.draw(scripted_outcomes(calls=False), label="final")
             return [*calling, final]
-        if player and data.draw(st.integers(0, 4), label="raw?") == 0:
+        if data.draw(st.integers(0, 4), label="raw?") == 0:
             return [data.draw(raw_outcomes, label="raw")]
         return [data.draw(scripted_outcomes(calls=True), label="outcome")]
 
     def _script(self, plan: list[Outcome]) -> None:
-        """Scenario rules by request number and faults by attempt number; raw answers are left to the
-        Player (``unmatched: default`` hands it the requests without a rule)."""
+        """Scenario rules by request number and faults by attempt number; a request beyond the plan is
+        an error (``unmatched: error``)."""
         faults = [{**f, "after": i, "times": 1} for i, o in enumerate(plan) if (f := o.fault()) is not None]
         self.control.call("PUT", "faults", faults)
-        raw = [bodies for o in plan if (bodies := o.raw()) is not None]
-        if self.server.player is not None:
-            self.server.player.queue = raw
-        rules = [{"when": {"request": i + 1}, **rule} for i, o in enumerate(plan) if (rule := o.rule()) is not None]
-        scenario = {"name": "history step", "unmatched": "default" if raw else "error", "rules": rules}
+        rules = [{"when": {"request": i + 1}, **o.rule()} for i, o in enumerate(plan)]
+        scenario = {"name": "history step", "unmatched": "error", "rules": rules}
         self.control.call("PUT", "scenario", scenario)
         self.control.call("DELETE", "requests")  # PUT scenario empties it too, but that is not documented
 
@@ -865,11 +817,15 @@ class HistoryMachine(RuleBasedStateMachine):
         plan = self._plan(data, setup)
         event(f"{'async' if self.is_async else 'sync'} {'stream' if stream else 'unary'}")
         event("answers: " + " + ".join(type(o).__name__ for o in plan))
-        self._script(plan)
         user = user_content(message)
         expected = self.ref.send(user, setup, plan, stream, self.is_async)
         if expected.message is not None:
             event("the service rejects the turn order")
+        if expected.requests:
+            self._script(plan)
+            before: list[Wire] = []
+        else:  # refused before any model sees it: the context, and its journal, must stay as they are
+            before = self.control.journal()
         config = override.config(self.tool) if override is not None else None
         already = len(self.executed)
         got, error = self._run(message, config, stream)
@@ -887,6 +843,9 @@ class HistoryMachine(RuleBasedStateMachine):
         assert self.executed[already:] == expected.executed
 
         journal = self.control.journal()
+        if not expected.requests:
+            assert journal == before, "a refused request leaves no trace in the journal"
+            return
         assert len(journal) == len(expected.requests), "requests made"
         for entry, contents in zip(journal, expected.requests, strict=True):
             request = entry["request"]
@@ -933,6 +892,7 @@ class HistoryMachine(RuleBasedStateMachine):
         assert dumps(self.chat.get_history(curated=False)) == dumps(self.ref.comprehensive), "comprehensive history"
 
 
-def test_chat_histories_follow_the_reference_model(server: Server) -> None:
+def test_chat_histories_follow_the_reference_model(emulator_url: str) -> None:
     """Random chat sessions keep both histories exactly as the SDK's documented rules say."""
-    run_state_machine_as_test(lambda: HistoryMachine(server), settings=SETTINGS)  # type: ignore[arg-type]
+    key = harness.key(__name__)  # one context for every run (not hundreds left behind on a shared emulator)
+    run_state_machine_as_test(lambda: HistoryMachine(emulator_url, key), settings=SETTINGS)  # type: ignore[arg-type]

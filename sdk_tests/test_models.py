@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import harness
 import pytest
 from google import genai
 
@@ -25,3 +26,24 @@ def test_unknown_model_is_404(client: genai.Client) -> None:
     with pytest.raises(genai.errors.ClientError) as caught:
         client.models.get(model="gemini-0-nothing")
     assert caught.value.code == 404 and caught.value.status == "NOT_FOUND"
+
+
+def test_a_listed_model_serves_the_actions_it_lists(client: genai.Client, emulator_url: str, api_key: str) -> None:
+    """The catalogue and the server agree: what ``models.get`` says a model supports, it answers (the
+    catalogue calls themselves are no model calls, so only these reach the journal)."""
+    made: list[tuple[str, str]] = []
+    for name in ("gemini-2.5-flash", "gemini-embedding-001"):
+        actions = client.models.get(model=name).supported_actions or []
+        if "generateContent" in actions:
+            assert client.models.generate_content(model=name, contents="hello").text
+            made.append((name, "generateContent"))
+        if "countTokens" in actions:
+            assert client.models.count_tokens(model=name, contents="hello").total_tokens
+            made.append((name, "countTokens"))
+        if "embedContent" in actions:
+            assert client.models.embed_content(model=name, contents="hello").embeddings
+            made.append((name, "embedContent"))
+    assert {name for name, _ in made} == {"gemini-2.5-flash", "gemini-embedding-001"}
+    journaled = [(e["model"], e["method"]) for e in harness.journal(emulator_url, api_key)]
+    # The SDK sends embed_content to the Developer API as batchEmbedContents.
+    assert [(m, "embedContent" if a == "batchEmbedContents" else a) for m, a in journaled] == made

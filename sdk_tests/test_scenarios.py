@@ -1,22 +1,19 @@
-"""Scripted scenarios through the real google-genai SDK: each test serves one fixture scenario from a
-fresh emulator, so rule use counts start from zero."""
+"""Scripted scenarios through the real google-genai SDK: each test loads one fixture scenario for a
+context of its own (``PUT /_emulator/scenario`` on a fresh key), so rule use counts start from zero."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import harness
 import pytest
 from google import genai
 from google.genai import types
 from pydantic import BaseModel
-
-from emulator import EmulatorThread
-from emulator.backends.scripted import ScriptedBackend
-from emulator.scenarios import load_scenario, scenario_from_data
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
 MODEL = "gemini-2.5-flash"
@@ -36,31 +33,27 @@ WEATHER_TOOL = types.Tool(
 
 
 class Served:
-    """One emulator playing one scenario: its backend (for use counts), URL and an SDK client."""
+    """One context playing one scenario: its key, the emulator's URL, an SDK client and its journal."""
 
-    def __init__(self, backend: ScriptedBackend, url: str) -> None:
-        self.backend, self.url = backend, url
-        self.client = genai.Client(api_key="k", http_options={"base_url": url})
+    def __init__(self, url: str, source: str | dict[str, Any]) -> None:
+        self.url, self.key = url, harness.key(__name__)
+        if isinstance(source, str):  # a fixture file, sent as it is written
+            harness.control(url, self.key, "PUT", "scenario", (SCENARIOS / source).read_bytes(), "application/yaml")
+        else:
+            harness.control(url, self.key, "PUT", "scenario", source)
+        self.client = genai.Client(api_key=self.key, http_options={"base_url": url})
+
+    def journal(self) -> list[dict[str, Any]]:
+        return harness.journal(self.url, self.key)
 
 
 Serve = Callable[[str | dict[str, Any]], Served]
 
 
 @pytest.fixture
-def serve() -> Iterator[Serve]:
-    """serve("chat.yaml") (or a scenario as a dict) -> a client of an emulator that plays it."""
-    threads: list[EmulatorThread] = []
-
-    def start(source: str | dict[str, Any]) -> Served:
-        scenario = load_scenario(SCENARIOS / source) if isinstance(source, str) else scenario_from_data(source)
-        backend = ScriptedBackend(scenario)
-        emu = EmulatorThread(backend=backend).start()
-        threads.append(emu)
-        return Served(backend, emu.url)
-
-    yield start
-    for emu in threads:
-        emu.stop()
+def serve(emulator_url: str) -> Serve:
+    """serve("chat.yaml") (or a scenario as a dict) -> a client whose context plays it."""
+    return lambda source: Served(emulator_url, source)
 
 
 def _texts(history: list[types.Content]) -> list[tuple[str | None, str]]:
@@ -80,7 +73,12 @@ def test_three_turn_chat_plays_the_script_in_order(serve: Serve) -> None:
     assert [role for role, _ in _texts(curated)[:4]] == ["user", "model", "user", "model"]
     assert _texts(curated)[3] == ("model", "Nice to meet you, Ada. Ask me anything.")
     assert "".join(text for role, text in _texts(curated)[5:]) == answer  # one model Content per chunk
-    assert served.backend.pending() == []
+    # Nothing of the script is left: each of its three rules (each answers once) answered one request.
+    assert [(e["reply"]["status"], e["reply"]["text"]) for e in served.journal()] == [
+        (200, "Hello! I am a scripted assistant. What is your name?"),
+        (200, "Nice to meet you, Ada. Ask me anything."),
+        (200, answer),
+    ]
     with pytest.raises(genai.errors.ClientError) as caught:
         chat.send_message("A fourth question")
     assert caught.value.code == 400 and caught.value.status == "FAILED_PRECONDITION"
@@ -189,10 +187,10 @@ def test_scripted_429_surfaces_with_retry_info(serve: Serve) -> None:
 def test_sdk_retries_through_scripted_429s(serve: Serve) -> None:
     served = serve("rate_limited.yaml")
     retry = types.HttpRetryOptions(attempts=3, initial_delay=0.01, max_delay=0.02, jitter=0)
-    client = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=served.url, retry_options=retry))
+    client = genai.Client(api_key=served.key, http_options=types.HttpOptions(base_url=served.url, retry_options=retry))
     response = client.models.generate_content(model=MODEL, contents="hello")
     assert response.text == "Finally through, after 3 requests."
-    assert served.backend.requests == 3
+    assert [e["reply"]["status"] for e in served.journal()] == [429, 429, 200]
 
 
 def test_mid_stream_error_after_earlier_chunks(serve: Serve) -> None:

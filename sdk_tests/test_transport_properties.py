@@ -17,12 +17,11 @@ import base64
 import json
 import logging
 import string
-import urllib.request
-import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import harness
 import pytest
 from google import genai
 from google.genai import types
@@ -37,17 +36,20 @@ WORDS = st.text(alphabet=string.ascii_letters + string.digits + " .,!?'-éß", m
 FEWER = settings(max_examples=max(10, settings().max_examples // 2))  # each example makes several calls
 
 
-def new_client(url: str) -> tuple[genai.Client, str]:
-    key = f"transport-{uuid.uuid4().hex}"
-    return genai.Client(api_key=key, http_options=types.HttpOptions(base_url=url)), key
+@pytest.fixture(scope="module")
+def key() -> str:
+    """The module's key. Every example resets its context first (:func:`new_client`), so it starts from
+    nothing as on a fresh key, without leaving hundreds of contexts behind on a shared emulator."""
+    return harness.key(__name__)
 
 
-def control(url: str, key: str, method: str, name: str, body: Any = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"x-goog-api-key": key, "content-type": "application/json"}
-    request = urllib.request.Request(f"{url}/_emulator/{name}", data, method=method, headers=headers)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
+def new_client(url: str, key: str) -> genai.Client:
+    """A client on ``key``, whose context (scenario, counters, faults, journal) is reset first."""
+    harness.control(url, key, "POST", "reset")
+    return genai.Client(api_key=key, http_options=types.HttpOptions(base_url=url))
+
+
+control = harness.control
 
 
 def per_candidate(responses: list[types.GenerateContentResponse]) -> dict[int, tuple[str, str, str | None]]:
@@ -95,9 +97,9 @@ configs = st.builds(
 @FEWER
 @given(model=st.sampled_from(MODELS), prompt=PROMPT, config=configs, is_async=st.booleans())
 def test_the_default_model_streams_its_unary_answer(
-    emulator_url: str, model: str, prompt: str, config: types.GenerateContentConfig, is_async: bool
+    emulator_url: str, key: str, model: str, prompt: str, config: types.GenerateContentConfig, is_async: bool
 ) -> None:
-    client, _ = new_client(emulator_url)
+    client = new_client(emulator_url, key)
     unary, chunks = both_ways(client, is_async, model=model, contents=prompt, config=config)
     assert per_candidate(chunks) == per_candidate(unary)
     assert len({c.response_id for c in chunks}) == 1
@@ -119,10 +121,10 @@ stream_plans = st.one_of(
 @FEWER
 @given(texts=st.lists(WORDS, min_size=1, max_size=3), plan=stream_plans, is_async=st.booleans())
 def test_a_scripted_reply_streams_as_its_unary_answer(
-    emulator_url: str, texts: list[str], plan: dict[str, Any] | None, is_async: bool
+    emulator_url: str, key: str, texts: list[str], plan: dict[str, Any] | None, is_async: bool
 ) -> None:
     """Whatever the cut, the pieces join back to the scripted text, part by part."""
-    client, key = new_client(emulator_url)
+    client = new_client(emulator_url, key)
     reply: dict[str, Any] = {"parts": [{"text": t} for t in texts]}
     if plan is not None:
         reply["stream"] = plan
@@ -152,19 +154,22 @@ def conversations(draw: st.DrawFn) -> list[tuple[str | list[Any], bool]]:
 @FEWER
 @given(conversation=conversations(), tools=st.booleans())
 def test_sync_and_async_chats_build_the_same_history(
-    emulator_url: str, conversation: list[tuple[str | list[Any], bool]], tools: bool
+    emulator_url: str, key: str, conversation: list[tuple[str | list[Any], bool]], tools: bool
 ) -> None:
     """Same messages, same model, same histories (with automatic function calling, too), and the
-    same requests on the wire (each chat on a key of its own)."""
+    same requests on the wire. Both chats use one key, one after the other: thought signatures are
+    bound to the caller's context, so only in one context are they the same."""
     config = types.GenerateContentConfig(tools=[get_weather]) if tools else None
-    sync_client, sync_key = new_client(emulator_url)
-    async_client, async_key = new_client(emulator_url)
+    sync_client = new_client(emulator_url, key)
+    async_client = genai.Client(api_key=key, http_options=types.HttpOptions(base_url=emulator_url))
     sync_chat = sync_client.chats.create(model="gemini-2.5-flash", config=config)
     for message, stream in conversation:
         if stream:
             list(sync_chat.send_message_stream(message))
         else:
             sync_chat.send_message(message)
+    sent = [[e["request"]["contents"] for e in control(emulator_url, key, "GET", "requests")["requests"]]]
+    control(emulator_url, key, "DELETE", "requests")
 
     async def run() -> tuple[list[types.Content], list[types.Content]]:
         chat = async_client.aio.chats.create(model="gemini-2.5-flash", config=config)
@@ -183,10 +188,7 @@ def test_sync_and_async_chats_build_the_same_history(
 
     assert dumps(async_curated) == dumps(sync_chat.get_history(curated=True))
     assert dumps(async_all) == dumps(sync_chat.get_history())
-    sent = [
-        [e["request"]["contents"] for e in control(emulator_url, key, "GET", "requests")["requests"]]
-        for key in (sync_key, async_key)
-    ]
+    sent.append([e["request"]["contents"] for e in control(emulator_url, key, "GET", "requests")["requests"]])
     assert sent[0] == sent[1]
 
 
@@ -315,6 +317,7 @@ def _calls(client: genai.Client, streamed: bool, is_async: bool) -> Callable[...
 )
 def test_every_response_parses_without_warnings(
     emulator_url: str,
+    key: str,
     model: str,
     prompt: str,
     config: types.GenerateContentConfig,
@@ -324,7 +327,7 @@ def test_every_response_parses_without_warnings(
 ) -> None:
     """Default-model answers (text, JSON, function calls, thoughts, several candidates), scripted
     parts of every kind, and every finish and block reason the SDK knows, sent by the fault layer."""
-    client, key = new_client(emulator_url)
+    client = new_client(emulator_url, key)
     if scripted is not None:
         rule = {"reply": {"parts": scripted}}
         control(emulator_url, key, "PUT", "scenario", {"name": "parse", "rules": [rule]})
@@ -338,7 +341,7 @@ def test_every_response_parses_without_warnings(
 
 @pytest.fixture(scope="module")
 def catalogue(emulator_url: str) -> Iterator[genai.Client]:
-    client, _ = new_client(emulator_url)
+    client = new_client(emulator_url, harness.key(__name__))
     yield client
     client.close()
 

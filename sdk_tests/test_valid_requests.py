@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import harness
+import pytest
 from google import genai
 from google.genai import types
 from hypothesis import given
@@ -136,11 +138,22 @@ configs = st.builds(
 )
 
 
+@pytest.fixture(scope="module")
+def module_key() -> str:
+    """One key for every example (they need no context of their own)."""
+    return harness.key(__name__)
+
+
 @given(model=st.sampled_from(MODELS), contents=contents(), config=maybe(configs), beta=st.booleans())
 def test_every_valid_request_is_accepted(
-    emulator_url: str, model: str, contents: list[types.Content], config: types.GenerateContentConfig | None, beta: bool
+    emulator_url: str,
+    module_key: str,
+    model: str,
+    contents: list[types.Content],
+    config: types.GenerateContentConfig | None,
+    beta: bool,
 ) -> None:
     options = types.HttpOptions(base_url=emulator_url, api_version="v1beta" if beta else None)
-    client = genai.Client(api_key="property-key", http_options=options)
+    client = genai.Client(api_key=module_key, http_options=options)
     response = client.models.generate_content(model=model, contents=contents, config=config)
     assert response.candidates is not None

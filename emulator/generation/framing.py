@@ -101,11 +101,12 @@ def response(call: Call, rid: str, candidates: list[dict[str, Any]], usage_metad
 
 
 def _candidate_as(profile: Profile, candidate: dict[str, Any], rid: str, streaming: bool) -> dict[str, Any]:
-    """Without ``index`` (gemini-1.5 and 2.0 never send it), with ``avgLogprobs`` after the finish
+    """Without a zero ``index`` (gemini-1.5 and 2.0 leave the proto default out; a second candidate
+    still says which it is), with ``avgLogprobs`` after the finish
     reason on a unary answer where the family sends one."""
     out: dict[str, Any] = {}
     for key, value in candidate.items():
-        if key == "index" and not profile.index:
+        if key == "index" and not profile.index and not value:
             continue
         out[key] = value
         if key == "finishReason" and profile.avg_logprobs and not streaming:

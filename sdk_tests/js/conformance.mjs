@@ -27,6 +27,22 @@ const WEATHER = {
   }],
 };
 
+// A declared function called, its response sent back by hand (with the call's id, when it has one).
+async function roundTrip(check, model) {
+  const ai = client(check);
+  const contents = [{ role: 'user', parts: [{ text: 'What is the weather in Paris? Use get_weather.' }] }];
+  const config = { tools: [WEATHER] };
+  const first = await ai.models.generateContent({ model, contents, config });
+  const calls = first.functionCalls ?? [];
+  contents.push(first.candidates[0].content);
+  contents.push({
+    role: 'user',
+    parts: calls.map((c) => ({ functionResponse: { name: c.name, id: c.id, response: { forecast: 'sunny' } } })),
+  });
+  const second = await ai.models.generateContent({ model, contents, config });
+  return { calls, answer: second.text };
+}
+
 const checks = {
   async generate() {
     const r = await client('generate').models.generateContent({ model: MODEL, contents: 'Hello there' });
@@ -136,18 +152,10 @@ const checks = {
     return { block: r.promptFeedback?.blockReason ?? null, text: r.text ?? null };
   },
   async function_calling() {
-    const ai = client('function_calling');
-    const contents = [{ role: 'user', parts: [{ text: 'What is the weather in Paris? Use get_weather.' }] }];
-    const config = { tools: [WEATHER] };
-    const first = await ai.models.generateContent({ model: MODEL, contents, config });
-    const calls = first.functionCalls ?? [];
-    contents.push(first.candidates[0].content);
-    contents.push({
-      role: 'user',
-      parts: calls.map((c) => ({ functionResponse: { name: c.name, id: c.id, response: { forecast: 'sunny' } } })),
-    });
-    const second = await ai.models.generateContent({ model: MODEL, contents, config });
-    return { calls, answer: second.text };
+    return roundTrip('function_calling', MODEL);
+  },
+  async function_calling_gemini_3() {
+    return roundTrip('function_calling_gemini_3', 'gemini-3-flash-preview');
   },
   async connection_faults() {
     // What the SDK raises for each connection-level fault, unary and after one streamed chunk.

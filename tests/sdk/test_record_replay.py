@@ -1,7 +1,9 @@
 """Record through the emulator against an upstream emulator, then replay offline: the SDK cannot tell.
 
 There is no real API here, so the upstream is a second emulator; the recorder forwards to it exactly
-as it would to the real service.
+as it would to the real service. Recording needs emulators started with settings of their own (a
+cassette file, a record mode, an upstream), so these checks live here, not in the over-HTTP
+conformance suite of sdk_tests/.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Python callables as models, driven through the real SDK."""
+"""Python callables as models, driven through the real SDK.
+
+Callables are an in-process feature (a function of this process is the model), so these checks start
+emulators of their own here rather than in the over-HTTP conformance suite of sdk_tests/.
+"""
 
 from __future__ import annotations
 
