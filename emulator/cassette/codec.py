@@ -148,14 +148,16 @@ def _readable_interaction(item: dict[str, Any], where: str) -> Interaction:
     return Interaction(request=request, response=response, metadata=item.get("metadata") or {})
 
 
-def from_dict(data: Any) -> Cassette:
-    """A cassette from either shape; raises :class:`FormatError` naming the first bad interaction."""
+def from_dict(data: Any, plain: bool = False) -> Cassette:
+    """A cassette from either shape; raises :class:`FormatError` naming the first bad interaction.
+
+    ``plain`` reads vcrpy's shape whatever the metadata says (what vcrpy hands a serializer to save)."""
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise FormatError("not a cassette: expected a mapping with an 'interactions' list")
     metadata = data.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise FormatError("metadata must be a mapping")
-    decode = _readable_interaction if metadata.get("format") == FORMAT else _plain_interaction
+    decode = _readable_interaction if metadata.get("format") == FORMAT and not plain else _plain_interaction
     interactions = []
     for i, item in enumerate(data["interactions"]):
         where = f"interactions[{i}]"
