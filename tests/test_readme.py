@@ -56,7 +56,8 @@ EXPECTED = {
     0: ("Why is the sky blue?", "turns in the history"),
     2: ("gemini-2.5-flash heard: HELLO",),
     3: ('What did I send? -> You said: "What did I send?"',),
-    4: ('You said: "Hi".',),
+    4: ("key on disk: False",),
+    5: ('You said: "Hi".',),
 }
 
 

@@ -1,7 +1,7 @@
 """What each model family sends, as data (``emulator/data/profiles.json``), read by the framing of
 generated answers and by the signer.
 
-Taken from the recorded real traffic, family by family: gemini-1.5 and 2.0 send no ``index``,
+Taken from the recorded real traffic, family by family: gemini-1.5 and 2.0 send no zero ``index``,
 ``avgLogprobs`` on unary answers and ``candidatesTokensDetails`` (in a stream on its last chunk
 only), and their non-final chunks carry no ``candidatesTokenCount``; 2.5 and 3 send ``index`` and a
 ``finishMessage`` on function-call answers; 2.5 signs a part only when the request has tools and
@@ -9,6 +9,12 @@ the model thought, 3 whenever it thought, and 3 gives calls an ``id`` and ends a
 empty text chunk that carries the ``finishReason``; image and speech models answer with
 ``inlineData`` and report its modality. Since 2026-05 every family sends ``serviceTier``. Recorded
 answers (cassettes, scenario ``raw`` bodies) are never reshaped: only answers the emulator writes.
+
+What a family refuses is public evidence, not the recordings (which hold no such request): Gemma
+models take no system instruction, function declarations, JSON mode, code execution or several
+candidates; gemini-2.5-flash-image no system instruction, function declarations, search, URL
+context, several candidates or media resolution (the 3.x image models took a system instruction
+and Google Search in the recordings); speech models no conversation history.
 """
 
 from __future__ import annotations
@@ -20,6 +26,18 @@ from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+Feature = Literal[
+    "system_instruction",
+    "function_calling",
+    "json_mode",
+    "code_execution",
+    "search_grounding",
+    "url_context",
+    "multiple_candidates",
+    "media_resolution",
+    "multiturn",
+]
 
 
 class Profile(BaseModel):
@@ -38,6 +56,8 @@ class Profile(BaseModel):
     """Tokens of answer text a stream chunk carries, about."""
     output: Literal["text", "image", "audio"] = "text"
     media_type: str | None = None
+    refuses: frozenset[Feature] = frozenset()
+    """Request features the family's models answer with a 400 (``rules.features`` has the texts)."""
 
 
 class _Table(BaseModel):

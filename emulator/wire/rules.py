@@ -196,6 +196,48 @@ def embedding(body: Body, model: ModelInfo, method: Operation) -> errors.ApiErro
     return None
 
 
+def _has_tool(request: Body, *kinds: str) -> bool:
+    return any(kind in tool for tool in request.get("tools", ()) for kind in kinds)
+
+
+_FEATURES: dict[str, tuple[Callable[[Body], bool], str]] = {
+    "system_instruction": (lambda r: "systemInstruction" in r, "Developer instruction is not enabled"),
+    "function_calling": (lambda r: _has_tool(r, "functionDeclarations"), "Function calling is not enabled"),
+    "json_mode": (
+        lambda r: r.get("generationConfig", {}).get("responseMimeType") == "application/json",
+        "JSON mode is not enabled",
+    ),
+    "code_execution": (lambda r: _has_tool(r, "codeExecution"), "Code execution is not enabled"),
+    "search_grounding": (
+        lambda r: _has_tool(r, "googleSearch", "googleSearchRetrieval"),
+        "Search Grounding is not supported",
+    ),
+    "url_context": (lambda r: _has_tool(r, "urlContext"), "Url context is not supported"),
+    "multiple_candidates": (
+        lambda r: r.get("generationConfig", {}).get("candidateCount", 1) > 1,
+        "Multiple candidates is not enabled",
+    ),
+    "media_resolution": (
+        lambda r: "mediaResolution" in r.get("generationConfig", {}),
+        "Media resolution is not enabled",
+    ),
+    "multiturn": (lambda r: any(side(c) == "model" for c in r.get("contents", ())), "Multiturn chat is not enabled"),
+}
+"""Feature -> (does a request use it, the start of the real refusal, which names the model)."""
+
+
+def features(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
+    """The real 400 for what the model's family does not do (``Profile.refuses``), in the order of
+    :data:`_FEATURES`."""
+    refused = model.profile.refuses
+    if refused:
+        for _, request in _generate_requests(body, method):
+            for name, (uses, text) in _FEATURES.items():
+                if name in refused and uses(request):
+                    return errors.invalid_argument(f"{text} for {model.name}")
+    return None
+
+
 def _limits(model: ModelInfo) -> tuple[tuple[str, float, float], ...]:
     return (
         ("temperature", 0, (model.maxTemperature or 2.0) + 0.0001),
@@ -271,8 +313,8 @@ def _clean(request: Body, model: ModelInfo, ranged: bool, checks_empty_text: boo
 def _table(*, empty: bool) -> dict[Operation, tuple[Rule, ...]]:
     texts: tuple[Rule, ...] = (empty_text,) if empty else ()
     return {
-        Operation.GENERATE: (shape, roles, *texts, function_turns, ranges),
-        Operation.STREAM: (shape, roles, *texts, function_turns, ranges),
+        Operation.GENERATE: (shape, roles, *texts, function_turns, features, ranges),
+        Operation.STREAM: (shape, roles, *texts, function_turns, features, ranges),
         Operation.COUNT_TOKENS: (shape, roles, *texts, function_turns),
         Operation.EMBED: (embedding,),
         Operation.BATCH_EMBED: (embedding,),
@@ -323,7 +365,7 @@ def check(method: Operation, body: Body, model: ModelInfo, flavour: Flavour = Fl
     """Raises the first rule's error, in the order of :data:`RULES`."""
     empty = flavour is Flavour.VERTEX
     if method is Operation.GENERATE or method is Operation.STREAM:
-        if _clean(body, model, True, empty):
+        if not model.profile.refuses and _clean(body, model, True, empty):
             return
     elif (
         method is Operation.COUNT_TOKENS and "generateContentRequest" not in body and _clean(body, model, False, empty)

@@ -75,7 +75,17 @@ EXPECTED: dict[tuple[str, str, str, bool], set[str]] = {
         TOP | CONTENT | PROMPT | OUTPUT | THOUGHTS | TEXT | SIGNED | finished("candidates[].index"),
     ("gemini-3", "gemini-3-flash-preview", "call", True):
         TOP | CONTENT | PROMPT | OUTPUT | THOUGHTS | TEXT | CALL | CALL_ID | SIGNED | finished("candidates[].index"),
-    # image and speech models: inlineData and its modality in candidatesTokensDetails.
+    # gemini-1.5-flash: as 2.0 (its recordings predate serviceTier, which every family sends since).
+    ("gemini-1.5", "gemini-1.5-flash", "text", False):
+        TOP | CONTENT | PROMPT | OUTPUT | DETAILS | TEXT | finished("candidates[].avgLogprobs"),
+    ("gemini-1.5", "gemini-1.5-flash", "call", False):
+        TOP | CONTENT | PROMPT | OUTPUT | DETAILS | CALL | finished("candidates[].avgLogprobs"),
+    # image and speech models: inlineData and its modality in candidatesTokensDetails; the 3.x image
+    # models think and sign the picture.
+    ("image-3", "gemini-3-pro-image", "text", False):
+        TOP | CONTENT | PROMPT | OUTPUT | DETAILS | THOUGHTS | TEXT | MEDIA | SIGNED | finished("candidates[].index"),
+    ("image-3", "gemini-3-pro-image", "text", True):
+        TOP | CONTENT | PROMPT | OUTPUT | DETAILS | THOUGHTS | TEXT | MEDIA | SIGNED | finished("candidates[].index"),
     ("image-2.5", "gemini-2.5-flash-image", "text", False):
         TOP | CONTENT | PROMPT | OUTPUT | DETAILS | TEXT | MEDIA | finished("candidates[].index"),
     ("tts", "gemini-2.5-flash-preview-tts", "text", False):

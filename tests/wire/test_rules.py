@@ -473,3 +473,63 @@ def test_the_shortcut_passes_only_what_every_rule_passes(
         assert first is not None and error.message == first.message
     else:
         assert first is None
+
+
+# --------------------------------------------------------------------------------------------------
+# What a model family does not do (Profile.refuses): the real refusal names the model
+
+SYSTEM = {"systemInstruction": {"parts": [text("Be brief.")]}}
+DECLARATIONS = {"tools": [{"functionDeclarations": [{"name": "f"}]}]}
+JSON_MODE = {"generationConfig": {"responseMimeType": "application/json"}}
+CODE = {"tools": [{"codeExecution": {}}]}
+SEARCH = {"tools": [{"googleSearch": {}}]}
+URLS = {"tools": [{"urlContext": {}}]}
+TWO = {"generationConfig": {"candidateCount": 2}}
+RESOLUTION = {"generationConfig": {"mediaResolution": "MEDIA_RESOLUTION_LOW"}}
+HISTORY = {"contents": [user(text()), bot(text("Hello.")), user(text("Say it again."))]}
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "start"),
+    [
+        ("gemma-3-27b-it", SYSTEM, "Developer instruction is not enabled"),
+        ("gemma-3-27b-it", DECLARATIONS, "Function calling is not enabled"),
+        ("gemma-3-12b-it", JSON_MODE, "JSON mode is not enabled"),
+        ("gemma-3-27b-it", CODE, "Code execution is not enabled"),
+        ("gemma-3-27b-it", TWO, "Multiple candidates is not enabled"),
+        ("gemini-2.5-flash-image", SYSTEM, "Developer instruction is not enabled"),
+        ("gemini-2.5-flash-image", DECLARATIONS, "Function calling is not enabled"),
+        ("gemini-2.5-flash-image", SEARCH, "Search Grounding is not supported"),
+        ("gemini-2.5-flash-image", URLS, "Url context is not supported"),
+        ("gemini-2.5-flash-image-preview", TWO, "Multiple candidates is not enabled"),
+        ("gemini-2.5-flash-image-preview", RESOLUTION, "Media resolution is not enabled"),
+        ("gemini-2.5-flash-preview-tts", HISTORY, "Multiturn chat is not enabled"),
+    ],
+)
+@pytest.mark.parametrize("method", [GENERATE, STREAM])
+def test_a_family_refuses_what_its_models_do_not_do(
+    name: str, extra: dict[str, Any], start: str, method: Operation
+) -> None:
+    raw = {"contents": [user(text())], **extra}
+    assert refusal(raw, method, model(name)) == f"{start} for models/{name}"
+    assert refusal(raw, method, model(name), VERTEX) == f"{start} for models/{name}"
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("gemini-2.5-flash", {**SYSTEM, **DECLARATIONS, **JSON_MODE, **TWO}),
+        ("gemini-2.5-flash", HISTORY),
+        ("gemini-3-pro-image-preview", {**SYSTEM, **SEARCH}),  # both answered 200 in the recordings
+        ("gemini-2.5-flash-image", {"generationConfig": {"responseModalities": ["IMAGE"]}}),
+        ("gemma-3-27b-it", {"generationConfig": {"responseMimeType": "text/plain", "candidateCount": 1}}),
+        ("gemini-2.5-flash-preview-tts", {"generationConfig": {"responseModalities": ["AUDIO"]}}),
+    ],
+)
+def test_what_a_family_does_is_accepted(name: str, extra: dict[str, Any]) -> None:
+    accepted({"contents": [user(text())], **extra}, GENERATE, model(name))
+
+
+def test_count_tokens_does_not_refuse_features() -> None:
+    """countTokens counts what it is sent; the refusal belongs to generation."""
+    accepted({"contents": HISTORY["contents"]}, COUNT, model("gemini-2.5-flash-preview-tts"))
