@@ -123,6 +123,71 @@ def request_bodies(distinct: int) -> list[bytes]:
     return bodies
 
 
+# The default model's own cost, in process (``--model-cost``): a 1-turn and a 20-turn chat that end
+# with the same question, answered by ``DefaultBackend.answer_now`` (request digest, reading the
+# conversation, composing the answer, framing the response body). Reading the history must not
+# make the 20-turn request cost more than twice the 1-turn one.
+MODEL_COST_TARGET = 2.0
+_CHAT_USER = (
+    "My name is Alice and I love hiking in the hills near my home.",
+    "I live in Lisbon, close to the river, and I work as a nurse on night shifts.",
+    "Remember this number: 42. It is the code for the bike shed behind the building.",
+    "Could you suggest a few ways to spend a rainy Sunday afternoon without spending much money?",
+    "My favourite food is grilled sardines, especially in June during the street festivals.",
+    "What is a good way to keep a sourdough starter alive when I travel for a week or two?",
+)
+_CHAT_MODEL = (
+    "That is a lovely thing to share. Here is what I would suggest: start small, keep notes of what you "
+    "tried, and come back to the ideas that worked. A short list on the fridge helps more than an app, and "
+    "friends who share the interest make it easier to keep going when the weather turns. "
+)
+
+
+def chat_request(turns: int, question: str = "What was my name again?") -> dict[str, Any]:
+    """A chat of ``turns`` user turns (a model answer between each two), ending with ``question``; the
+    earlier user turns state facts and ask things, as a real chat does."""
+    contents: list[dict[str, Any]] = []
+    for i in range(turns - 1):
+        contents.append({"role": "user", "parts": [{"text": _CHAT_USER[i % len(_CHAT_USER)]}]})
+        contents.append({"role": "model", "parts": [{"text": _CHAT_MODEL * 2}]})
+    contents.append({"role": "user", "parts": [{"text": question}]})
+    return {**{k: v for k, v in REQUEST.items() if k != "contents"}, "contents": contents}
+
+
+def model_cost(seconds: float, rounds: int = 5) -> float:
+    """Microseconds per request of the default model for a 1-turn and a 20-turn chat; prints them and
+    the ratio, and returns the ratio. The two are timed in interleaved rounds and each keeps its
+    fastest round: on a shared machine the minimum is the figure other processes disturb least."""
+    from emulator import Catalogue, DefaultBackend
+    from emulator.wire import validate
+    from emulator.wire.call import Call, Operation
+
+    catalogue = Catalogue.load()
+    info = catalogue.resolve("gemini-2.5-flash", Operation.GENERATE.value, "v1beta")
+    backend = DefaultBackend()
+    calls = {}
+    for turns in (1, 20):
+        body = validate.parse_request(Operation.GENERATE, chat_request(turns), info)
+        calls[turns] = Call(operation=Operation.GENERATE, model=info, version="v1beta", body=body)
+        backend.answer_now(calls[turns])  # warm: imports, memoised token counts and readings
+    figures: dict[int, float] = {1: float("inf"), 20: float("inf")}
+    for _ in range(rounds):
+        for turns, call in calls.items():
+            count, started = 0, time.perf_counter()
+            while (elapsed := time.perf_counter() - started) < seconds / rounds / 2:
+                for _ in range(50):
+                    backend.answer_now(call)
+                count += 50
+            figures[turns] = min(figures[turns], elapsed / count * 1e6)
+    ratio = figures[20] / figures[1]
+    size = len(json.dumps(chat_request(20)))
+    print(f"default model, 1-turn chat:  {figures[1]:8.1f} us per request")
+    print(f"default model, 20-turn chat: {figures[20]:8.1f} us per request ({size} B body)")
+    verdict_word = "ok" if ratio <= MODEL_COST_TARGET else "FAIL"
+    print(f"20-turn / 1-turn cost: {ratio:.2f} (target <= {MODEL_COST_TARGET:.1f}): {verdict_word}")
+    return ratio
+
+
 # What the real service answers to such a request, pretty-printed the way it (and the emulator) does.
 FIXED_RESPONSE: dict[str, Any] = {
     "candidates": [
@@ -665,11 +730,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="N",
         help="cycle N different request bodies (differing in the last user text) through both servers (default 1)",
     )
+    parser.add_argument(
+        "--model-cost",
+        action="store_true",
+        help="only measure the default model in process: a 1-turn vs a 20-turn chat request, and their ratio",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.model_cost:
+        ratio = model_cost(args.duration)
+        return 1 if args.check and ratio > MODEL_COST_TARGET else 0
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
     client = choose_client(args.client)
     emulator_kind = "emulator-lenient" if args.lenient else "emulator"

@@ -29,6 +29,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind; 0 picks a free one.")] = None,
     api_key: Annotated[str | None, typer.Option(help="Accept only this key (others get 400 API_KEY_INVALID).")] = None,
+    access_token: Annotated[
+        str | None, typer.Option(help="Vertex AI: accept only this bearer token (others get 401).")
+    ] = None,
     lenient: Annotated[bool, typer.Option("--lenient", help="Ignore unknown fields; skip semantic checks.")] = False,
     models_file: Annotated[Path | None, typer.Option(help="Extra catalogue entries (JSON or YAML).")] = None,
     any_model: Annotated[
@@ -50,7 +53,10 @@ def serve(
         Path | None, typer.Option(help="Record into this cassette (new_episodes unless --record-mode says).")
     ] = None,
     record_mode: Annotated[str | None, typer.Option(help="none (replay only), once, new_episodes or all.")] = None,
-    upstream: Annotated[str | None, typer.Option(help="Where recording forwards calls.")] = None,
+    upstream: Annotated[str | None, typer.Option(help="Where recording forwards Developer API calls.")] = None,
+    vertex_upstream: Annotated[
+        str | None, typer.Option(help="Where recording forwards Vertex AI calls (default: the location's endpoint).")
+    ] = None,
     record_errors: Annotated[bool, typer.Option("--record-errors", help="Record upstream error answers too.")] = False,
     replay_timing: Annotated[
         float | None, typer.Option(help="Replay stream delays: 0 ignores (default), 1 as recorded.")
@@ -59,6 +65,10 @@ def serve(
     match_ignore: Annotated[
         list[str] | None, typer.Option(help="A body field replay matching ignores, e.g. generationConfig.seed.")
     ] = None,
+    match_location: Annotated[
+        bool,
+        typer.Option("--match-location", help="Vertex AI recordings answer only calls to their own location."),
+    ] = False,
     allow_non_loopback: Annotated[
         bool, typer.Option("--allow-non-loopback", help="Bind a host beyond loopback (prints a warning).")
     ] = False,
@@ -76,17 +86,19 @@ def serve(
 ) -> None:
     """Serve the Gemini API on HOST:PORT and print the two lines that point the SDKs at it."""
     given = {
-        "host": host, "port": port, "api_key": api_key, "models_file": models_file, "any_model": any_model,
+        "host": host, "port": port, "api_key": api_key, "access_token": access_token, "models_file": models_file,
+        "any_model": any_model,
         "seed": seed, "backends": backend, "scenario": scenario, "callable_path": callable_path,
         "cassette": record or cassette,
         "record_mode": record_mode or ("new_episodes" if record else None), "upstream": upstream,
+        "vertex_upstream": vertex_upstream,
         "replay_timing": replay_timing, "after_last": after_last, "match_ignore": match_ignore,
         "allowed_hosts": allowed_host, "control_token": control_token,
     }  # fmt: skip
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None and v != []}
     flags = (
         ("lenient", lenient), ("control_remote", control_remote), ("record_errors", record_errors),
-        ("allow_non_loopback", allow_non_loopback),
+        ("allow_non_loopback", allow_non_loopback), ("match_location", match_location),
     )  # fmt: skip
     overrides.update({k: True for k, on in flags if on})
     if quiet:

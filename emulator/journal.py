@@ -65,6 +65,9 @@ class Entry(BaseModel):
     version: str
     request: dict[str, Any]
     reply: ReplySummary | None = None
+    flavour: str = Field("developer", description="developer (the Gemini Developer API) or vertex (Vertex AI)")
+    project: str | None = Field(None, description="Vertex AI: the project of the path (none in express mode)")
+    location: str | None = Field(None, description="Vertex AI: the location of the path (none in express mode)")
 
 
 def summarize(bodies: Iterable[dict[str, Any]], kind: str) -> ReplySummary:
@@ -117,16 +120,26 @@ class Record:
     """
 
     __slots__ = (
-        "seq", "time", "context", "model", "method", "version", "size", "pool", "_request", "_reply", "_bodies",
-        "_entry",
+        "seq", "time", "context", "model", "method", "version", "where", "size", "pool", "_request", "_reply",
+        "_bodies", "_entry",
     )  # fmt: skip
 
     def __init__(
-        self, seq: int, time: float, context: str, model: str, method: str, version: str, request: dict[str, Any]
+        self,
+        seq: int,
+        time: float,
+        context: str,
+        model: str,
+        method: str,
+        version: str,
+        request: dict[str, Any],
+        where: tuple[str, str | None, str | None] = ("developer", None, None),
     ) -> None:
         self.seq, self.time, self.context, self.model, self.method, self.version = (
             seq, time, context, model, method, version,
         )  # fmt: skip
+        self.where = where
+        """The flavour, project and location of the call."""
         self._request = _snapshot(request)
         self.size = len(self._request) if isinstance(self._request, bytes) else 0
         self.pool: _Pool | None = None
@@ -171,7 +184,8 @@ class Record:
             return self._entry
         entry = Entry(
             seq=self.seq, time=self.time, context=self.context, model=self.model, method=self.method,
-            version=self.version, request=self.request, reply=self.reply,
+            version=self.version, request=self.request, reply=self.reply, flavour=self.where[0],
+            project=self.where[1], location=self.where[2],
         )  # fmt: skip
         if self.size <= _KEEP_BUILT:
             self._entry = entry
@@ -233,9 +247,18 @@ class Journal:
         self.bytes = 0
         """Bytes of every entry held (request snapshots and replies as sent)."""
 
-    def record(self, context: str, model: str, method: str, version: str, request: dict[str, Any]) -> Record:
-        """Keeps one call, with a snapshot of ``request``; older entries make room for it."""
-        entry = Record(next(self._seq), time.time(), context, model, method, version, request)
+    def record(
+        self,
+        context: str,
+        model: str,
+        method: str,
+        version: str,
+        request: dict[str, Any],
+        where: tuple[str, str | None, str | None] = ("developer", None, None),
+    ) -> Record:
+        """Keeps one call, with a snapshot of ``request``; older entries make room for it. ``where`` is the
+        call's flavour, project and location."""
+        entry = Record(next(self._seq), time.time(), context, model, method, version, request, where)
         pool = self._entries.state(context)
         pool.add(entry)
         while pool.bytes > self.context_bytes and len(pool) > 1:

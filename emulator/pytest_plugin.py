@@ -117,6 +117,23 @@ class GeminiContext:
 
         return genai.Client(api_key=self.key, http_options=types.HttpOptions(base_url=self.url, **http_options))
 
+    def vertex_client(
+        self, project: str = "test-project", location: str = "us-central1", **http_options: Any
+    ) -> genai.Client:
+        """A Vertex AI client in this test's context: its bearer token is the test's key, held by
+        credentials that never refresh, so nothing reaches for Google's token service."""
+        from google import genai
+        from google.genai import types
+        from google.oauth2.credentials import Credentials
+
+        return genai.Client(
+            vertexai=True,
+            project=project,
+            location=location,
+            credentials=Credentials(token=self.key),  # type: ignore[no-untyped-call]
+            http_options=types.HttpOptions(base_url=self.url, **http_options),
+        )
+
     def use_scenario(self, source: str | Path | dict[str, Any]) -> None:
         """Answers this test from a scenario: a YAML or JSON file, or the document itself."""
         if isinstance(source, dict):

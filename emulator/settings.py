@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to bind; loopback unless you mean otherwise.")
     port: int = Field(DEFAULT_PORT, ge=0, le=65535, description="Port to bind; 0 picks a free one.")
     api_key: SecretStr | None = Field(None, description="When set, any other key gets 400 API_KEY_INVALID.")
+    access_token: SecretStr | None = Field(
+        None, description="When set, Vertex AI calls with a bearer token must carry this one (others get 401)."
+    )
     lenient: bool = Field(False, description="Ignore unknown fields and skip semantic request checks.")
     max_body_bytes: int = Field(20 * MiB, ge=1024, description="Largest request body accepted.")
     models_file: Path | None = Field(None, description="JSON or YAML file of extra or overriding catalogue entries.")
@@ -51,7 +54,15 @@ class Settings(BaseSettings):
     record_mode: Literal["none", "once", "new_episodes", "all"] = Field(
         "none", description="vcrpy's record modes: none replays only; once, new_episodes and all record."
     )
-    upstream: str = Field("https://generativelanguage.googleapis.com", description="Where recording forwards calls.")
+    upstream: str = Field(
+        "https://generativelanguage.googleapis.com", description="Where recording forwards Developer API calls."
+    )
+    vertex_upstream: str | None = Field(
+        None,
+        description="Where recording forwards Vertex AI calls; by default the real endpoint of the call's "
+        "location (https://{location}-aiplatform.googleapis.com, https://aiplatform.googleapis.com for global "
+        "and express mode).",
+    )
     record_errors: bool = Field(False, description="Also record upstream error answers.")
     replay_timing: float = Field(0.0, ge=0, description="Replay recorded stream delays: 0 ignores, 1 as recorded.")
     after_last: Literal["repeat", "miss"] = Field(
@@ -59,6 +70,11 @@ class Settings(BaseSettings):
     )
     match_ignore: list[str] = Field(
         default_factory=list, description="Body fields replay matching ignores, e.g. 'generationConfig.seed'."
+    )
+    match_location: bool = Field(
+        False,
+        description="A Vertex AI recording answers only calls to the location it was recorded at "
+        "(by default any project and location).",
     )
     journal_per_context: int = Field(1000, ge=1, description="Journal entries kept per context.")
     journal_context_bytes: int = Field(16 * MiB, ge=1, description="Journal bytes kept per context (oldest go first).")
@@ -80,6 +96,11 @@ class Settings(BaseSettings):
         return self.api_key.get_secret_value() if self.api_key else None
 
     @property
+    def expected_token(self) -> str | None:
+        return self.access_token.get_secret_value() if self.access_token else None
+
+    @property
     def control_secrets(self) -> list[str]:
-        """What opens the control plane: the control token, or the API key; empty: loopback suffices."""
-        return [s.get_secret_value() for s in (self.control_token, self.api_key) if s is not None]
+        """What opens the control plane: the control token, the API key or the access token; empty: loopback
+        suffices."""
+        return [s.get_secret_value() for s in (self.control_token, self.api_key, self.access_token) if s is not None]

@@ -8,7 +8,15 @@ Each test belongs to an *area*: the argument of its ``@pytest.mark.conformance("
 its module's name without ``test_``. At the end of a run that included this suite, the terminal
 summary lists the areas with their pass/fail counts, taken from the run's own reports.
 
-Every key the tests use comes from ``harness.key`` and is named after its module. Before the emulator
+A test marked ``@pytest.mark.flavours(...)`` runs once per API flavour it names, ``[developer]``,
+``[vertex]`` and ``[express]`` (no names: the first two), and its ``client`` speaks that flavour: the
+Developer API with an API key, Vertex AI with project, location and an OAuth token (a credentials object
+that is never refreshed, so no network), or Vertex AI express mode with an ``AQ.`` key. Unmarked tests
+run once, on the Developer API.
+
+Every key the tests use comes from ``harness.key`` and is named after its module (a Vertex AI client
+sends it as its bearer token, an express client with the ``AQ.`` prefix; the emulator derives the same
+context from the token as from the key, so ``api_key`` reads that client's journal either way). Before the emulator
 goes, the session asks its journal how many requests each module's keys made, and prints one line,
 ``conformance journal: test_chats 12 requests, ...``; a module that passed tests but made no journaled
 request fails the session (its clients did not go to this emulator, or not with the suite's keys).
@@ -34,6 +42,21 @@ PASSED: set[str] = set()  # modules with at least one passed test
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance(area): the conformance-suite area a test covers")
+    config.addinivalue_line(
+        "markers", "flavours(*names): run once per API flavour (developer, vertex, express), default the first two"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``flavours`` gets one case per flavour, its id the flavour's name."""
+    marker = metafunc.definition.get_closest_marker("flavours")
+    if marker is None or "flavour" not in metafunc.fixturenames:
+        return
+    names = marker.args or harness.FLAVOURS[:2]
+    unknown = set(names) - set(harness.FLAVOURS)
+    if unknown:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown flavours {sorted(unknown)}")
+    metafunc.parametrize("flavour", names, ids=names)
 
 
 def area_of(item: pytest.Item) -> str:
@@ -173,17 +196,26 @@ def emulator_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def api_key(request: pytest.FixtureRequest) -> str:
-    """A key of the test's own (its own context), named after its module."""
-    return harness.key(request.module.__name__)
+def flavour() -> str:
+    """The API the test's ``client`` speaks: ``developer``, unless the test is marked ``flavours``."""
+    return "developer"
 
 
 @pytest.fixture
-def client(emulator_url: str, api_key: str) -> genai.Client:
-    return genai.Client(api_key=api_key, http_options={"base_url": emulator_url})
+def api_key(request: pytest.FixtureRequest, flavour: str) -> str:
+    """The credential of the test's own (its own context), named after its module: an API key, the
+    bearer token of a Vertex AI client, or an express-mode key (``AQ.``). Control calls send it as
+    ``x-goog-api-key`` and reach the same context."""
+    return harness.key(request.module.__name__, prefix="AQ." if flavour == "express" else "")
 
 
 @pytest.fixture
-def beta_client(emulator_url: str, api_key: str) -> genai.Client:
-    """The JS SDK's default API version, through the Python SDK (on the test's key, as ``client``)."""
-    return genai.Client(api_key=api_key, http_options={"base_url": emulator_url, "api_version": "v1beta"})
+def client(emulator_url: str, api_key: str, flavour: str) -> genai.Client:
+    return harness.client(emulator_url, flavour, api_key)
+
+
+@pytest.fixture
+def beta_client(emulator_url: str, api_key: str, flavour: str) -> genai.Client:
+    """The API version the SDK does not default to, on the test's credential as ``client``: v1beta on the
+    Developer API (the JS SDK's default), v1 on Vertex AI (the Python SDK defaults to v1beta1)."""
+    return harness.client(emulator_url, flavour, api_key, api_version="v1beta" if flavour == "developer" else "v1")

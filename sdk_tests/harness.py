@@ -1,7 +1,9 @@
 """The conformance suite's API keys, its control-plane calls, and what the emulator journaled for them.
 
 Every client and every ``/_emulator/`` call of the suite uses a key from :func:`key`, named after the
-module that asks (``test_chats-<hex>``). The emulator derives a context from the key, so each key's
+module that asks (``test_chats-<hex>``), and :func:`client` makes the clients of each API flavour on
+one: a Vertex AI client sends it as its bearer token, which names the same context as the key does in
+the control calls. The emulator derives a context from the key, so each key's
 scenario, faults, counters and journal are its own, and at the end of the session :func:`journaled`
 asks the journal (``GET /_emulator/requests`` with each key) how many requests every module made: proof
 that the whole suite talked to the emulator it was pointed at. Nothing here imports ``emulator``: the
@@ -14,6 +16,14 @@ import json
 import urllib.request
 import uuid
 from typing import Any
+
+from google import genai
+from google.genai import types
+from google.oauth2.credentials import Credentials
+
+FLAVOURS = ("developer", "vertex", "express")
+"""The APIs a client can speak: the Developer API, Vertex AI, and Vertex AI's express mode."""
+PROJECT, LOCATION = "conformance-project", "us-central1"
 
 KEYS: dict[str, list[str]] = {}
 """Module (``test_chats``) -> every key handed out to it, in order."""
@@ -30,10 +40,27 @@ def register(module: str, key: str) -> str:
     return key
 
 
-def key(module: str) -> str:
-    """A fresh key (a context of its own) for a test of ``module`` (pass ``__name__``)."""
+def key(module: str, prefix: str = "") -> str:
+    """A fresh key (a context of its own) for a test of ``module`` (pass ``__name__``); ``prefix`` starts
+    it (``AQ.``, the kind of key Vertex AI express mode takes)."""
     name = module_of(module)
-    return register(name, f"{name}-{uuid.uuid4().hex}")
+    return register(name, f"{prefix}{name}-{uuid.uuid4().hex}")
+
+
+def client(url: str, flavour: str, credential: str, **http: Any) -> genai.Client:
+    """A client of one flavour on ``credential`` (a key from :func:`key`), talking to the emulator at
+    ``url``: the Developer API with it as API key, Vertex AI with it as OAuth token (project and location
+    given, so the SDK builds the real paths), express mode with it as key (it must start ``AQ.``)."""
+    options = types.HttpOptions(base_url=url, **http)
+    if flavour == "developer":
+        return genai.Client(api_key=credential, http_options=options)
+    if flavour == "express":
+        return genai.Client(vertexai=True, api_key=credential, http_options=options)
+    # A token without an expiry is never refreshed: the SDK sends it as it is, and needs no network.
+    credentials = Credentials(token=credential)  # type: ignore[no-untyped-call]
+    return genai.Client(
+        vertexai=True, project=PROJECT, location=LOCATION, credentials=credentials, http_options=options
+    )
 
 
 def control(url: str, key: str, method: str, name: str, body: Any = None, content_type: str | None = None) -> Any:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from google import genai
 from google.genai import types
 
 MODEL = "gemini-2.5-flash"
+pytestmark = pytest.mark.flavours("developer", "vertex", "express")
 
 
 def test_chat_sends_history_and_records_turns(client: genai.Client) -> None:

@@ -23,6 +23,7 @@ def _raises(call, code: int, status: str) -> genai.errors.APIError:  # type: ign
 
 
 def test_unknown_model(client: genai.Client) -> None:
+    """Developer API wording (Vertex AI's is checked in test_unknown_model_on_vertex_names_the_publisher_model)."""
     error = _raises(lambda: client.models.generate_content(model="gemini-9", contents="x"), 404, "NOT_FOUND")
     assert isinstance(error, genai.errors.ClientError)
     assert error.message.startswith(
@@ -30,10 +31,31 @@ def test_unknown_model(client: genai.Client) -> None:
     )
 
 
+@pytest.mark.flavours("developer", "vertex", "express")
+def test_unknown_model_is_a_404_client_error_sync_and_async(client: genai.Client) -> None:
+    for call in (
+        lambda: client.models.generate_content(model="gemini-9", contents="x"),
+        lambda: list(client.models.generate_content_stream(model="gemini-9", contents="x")),
+        lambda: client.models.count_tokens(model="gemini-9", contents="x"),
+        lambda: asyncio.run(client.aio.models.generate_content(model="gemini-9", contents="x")),
+    ):
+        error = _raises(call, 404, "NOT_FOUND")
+        assert isinstance(error, genai.errors.ClientError)
+
+
+@pytest.mark.flavours("vertex", "express")
+def test_unknown_model_on_vertex_names_the_publisher_model(client: genai.Client, flavour: str) -> None:
+    """Vertex AI only: its 404 names the publisher model, with the project and location when sent."""
+    error = _raises(lambda: client.models.generate_content(model="gemini-9", contents="x"), 404, "NOT_FOUND")
+    scope = f"projects/{harness.PROJECT}/locations/{harness.LOCATION}/" if flavour == "vertex" else ""
+    assert error.message.startswith(f"Publisher Model `{scope}publishers/google/models/gemini-9` was not found")
+
+
 def test_generation_on_an_embedding_model_is_404(client: genai.Client) -> None:
     _raises(lambda: client.models.generate_content(model="gemini-embedding-001", contents="x"), 404, "NOT_FOUND")
 
 
+@pytest.mark.flavours("developer", "vertex", "express")
 def test_out_of_range_temperature_is_invalid_argument(client: genai.Client) -> None:
     config = types.GenerateContentConfig(temperature=5)
     error = _raises(
@@ -42,6 +64,7 @@ def test_out_of_range_temperature_is_invalid_argument(client: genai.Client) -> N
     assert "temperature" in error.message
 
 
+@pytest.mark.flavours("developer", "vertex")
 def test_bad_role_in_history(client: genai.Client) -> None:
     contents = [types.Content(role="assistant", parts=[types.Part(text="hi")])]
     error = _raises(lambda: client.models.generate_content(model=MODEL, contents=contents), 400, "INVALID_ARGUMENT")
@@ -64,6 +87,7 @@ def test_async_errors_are_the_same(client: genai.Client) -> None:
         asyncio.run(stream())
 
 
+@pytest.mark.flavours("developer", "vertex", "express")
 def test_rejected_requests_reach_no_model(client: genai.Client, emulator_url: str, api_key: str) -> None:
     """What the front end refuses (an unknown model, an invalid argument, a bad role) is answered before
     any model sees it: the journal, which keeps every model call, has none of it, and the next valid

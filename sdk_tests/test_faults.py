@@ -17,11 +17,11 @@ MODEL = "gemini-2.5-flash"
 
 
 class Ctx:
-    """A context of its own: a fresh key, a client on it, and its faults."""
+    """A context of its own: a fresh key, a client of one flavour on it, and its faults."""
 
-    def __init__(self, url: str, **http: Any) -> None:
-        self.url, self.key = url, harness.key(__name__)
-        self.client = genai.Client(api_key=self.key, http_options=types.HttpOptions(base_url=url, **http))
+    def __init__(self, url: str, flavour: str = "developer", **http: Any) -> None:
+        self.url, self.key = url, harness.key(__name__, prefix="AQ." if flavour == "express" else "")
+        self.client = harness.client(url, flavour, self.key, **http)
 
     def control(self, method: str, name: str, body: Any = None) -> Any:
         return harness.control(self.url, self.key, method, name, body)
@@ -34,8 +34,8 @@ class Ctx:
 
 
 @pytest.fixture
-def ctx(emulator_url: str) -> Ctx:
-    return Ctx(emulator_url)
+def ctx(emulator_url: str, flavour: str) -> Ctx:
+    return Ctx(emulator_url, flavour)
 
 
 def header(**fault: Any) -> types.GenerateContentConfig:
@@ -56,6 +56,7 @@ async def _awaited(value: Any) -> Any:
     return await value
 
 
+@pytest.mark.flavours("developer", "vertex", "express")
 @pytest.mark.parametrize(("code", "kind", "status"), [
     (500, genai.errors.ServerError, "INTERNAL"), (503, genai.errors.ServerError, "UNAVAILABLE"),
     (504, genai.errors.ServerError, "DEADLINE_EXCEEDED"), (400, genai.errors.ClientError, "INVALID_ARGUMENT"),
@@ -67,7 +68,21 @@ def test_http_errors_map_to_the_sdk_exceptions(ctx: Ctx, code: int, kind: type, 
         assert isinstance(error, kind) and error.code == code and error.status == status
 
 
+@pytest.mark.flavours("developer", "vertex", "express")
+@pytest.mark.parametrize(("code", "kind", "status"), [
+    (429, genai.errors.ClientError, "RESOURCE_EXHAUSTED"), (503, genai.errors.ServerError, "UNAVAILABLE"),
+])  # fmt: skip
+def test_control_plane_faults_reach_every_flavour(ctx: Ctx, code: int, kind: type, status: str) -> None:
+    """A fault put through ``/_emulator/faults`` with the credential answers that credential's calls,
+    whatever API they speak (a Vertex AI client's bearer token names the same context as the key)."""
+    ctx.faults({"kind": "error", "code": code})
+    for error in both(ctx, lambda models: models.generate_content(model=MODEL, contents="x")):
+        assert isinstance(error, kind) and (error.code, error.status) == (code, status)
+    assert ctx.attempts() == 2
+
+
 def test_quota_error_has_the_real_details_and_a_retry_after_only_when_asked(ctx: Ctx) -> None:
+    """Developer API only: its 429 carries QuotaFailure, Help and RetryInfo; Vertex AI's is terse."""
     ctx.faults({"kind": "error", "code": 429, "retry_after": 7})
     (sync, asynchronous) = both(ctx, lambda models: models.generate_content(model=MODEL, contents="x"))
     for error in (sync, asynchronous):
@@ -93,6 +108,7 @@ def test_fail_twice_then_succeed_is_exact_under_sdk_retries(emulator_url: str) -
     assert ctx.attempts() == 4
 
 
+@pytest.mark.flavours("developer", "vertex", "express")
 def test_mid_stream_failure_after_k_chunks(ctx: Ctx) -> None:
     ctx.faults({"kind": "midstream", "after_chunks": 2, "code": 503})
     got: list[str | None] = []

@@ -15,6 +15,7 @@ from google import genai
 from google.genai import types
 
 MODEL = "gemini-2.5-flash"
+pytestmark = pytest.mark.flavours("developer", "vertex")
 ID = re.compile(r"[a-z0-9]{8}")
 
 
@@ -333,5 +334,15 @@ def test_gemini_3_like_models_sign_the_calls_and_automatic_calling_completes(cli
     assert tools.names() == ["get_location", "get_weather", "get_weather"] and "Portugal" in (response.text or "")
     turns = [c for c in response.automatic_function_calling_history or [] if c.role == "model"]
     assert [[bool(p.thought_signature) for p in c.parts or []] for c in turns] == [[True], [True, False]]
-    chat = client.chats.create(model="gemini-3-flash-preview", config=config)
+
+
+@pytest.mark.flavours()
+def test_gemini_3_like_models_complete_automatic_calling_in_a_chat_stream(client: genai.Client) -> None:
+    """The SDK sends the streamed call turn back whole: on the Developer API it ends with gemini 3's unsigned
+    ``{"text": ""}`` chunk, which that API takes; Vertex AI refuses unsigned empty text (as the real one did
+    for the Go SDK's streamed calls: googleapis/google-cloud-go#10309) and signs every closing text in its
+    recordings, so there the call's chunk carries the finish."""
+    tools = Recorder()
+    chat = client.chats.create(model="gemini-3-flash-preview", config=afc_config(tools.get_weather))
     assert "sunny in" in "".join(c.text or "" for c in chat.send_message_stream("get_weather in Lima"))
+    assert tools.names() == ["get_weather"]

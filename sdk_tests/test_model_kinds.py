@@ -32,8 +32,12 @@ def usage_adds_up(response: types.GenerateContentResponse) -> None:
     )
 
 
-@pytest.mark.parametrize("model", TEXT_MODELS)
+@pytest.mark.parametrize(
+    ("flavour", "model"),
+    [("developer", m) for m in TEXT_MODELS] + [("vertex", m) for m in TEXT_MODELS if not m.startswith("gemma")],
+)
 def test_text_models_answer_alike_sync_async_unary_and_streamed(client: genai.Client, model: str) -> None:
+    """On both APIs (Vertex AI's catalogue has no Gemma model)."""
     prompt = "Describe the tides in a few sentences."
     unary = client.models.generate_content(model=model, contents=prompt)
     streamed = list(client.models.generate_content_stream(model=model, contents=prompt))
@@ -53,6 +57,7 @@ def test_text_models_answer_alike_sync_async_unary_and_streamed(client: genai.Cl
     usage_adds_up(streamed[-1])
 
 
+@pytest.mark.flavours("developer", "vertex")
 @pytest.mark.parametrize("model", ["gemini-2.5-flash", "gemini-3-pro-preview"])
 def test_thinking_models_show_thoughts_only_when_asked(client: genai.Client, model: str) -> None:
     shown = types.GenerateContentConfig(thinking_config=types.ThinkingConfig(include_thoughts=True))
@@ -70,6 +75,7 @@ def test_thinking_models_show_thoughts_only_when_asked(client: genai.Client, mod
     assert thoughts and joined(streamed) == answer.text
 
 
+@pytest.mark.flavours("developer", "vertex")
 @pytest.mark.parametrize(("model", "mime_type"), IMAGE_MODELS.items())
 @pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
 def test_image_models_draw_pictures_that_decode(client: genai.Client, model: str, mime_type: str, stream: bool) -> None:
@@ -95,6 +101,7 @@ def test_image_models_draw_pictures_that_decode(client: genai.Client, model: str
     assert [bool(p.inline_data) for p in alone.candidates[0].content.parts] == [True]  # type: ignore[index, union-attr]
 
 
+@pytest.mark.flavours("developer", "vertex")
 def test_speech_model_speaks_pcm_as_long_as_the_text(client: genai.Client) -> None:
     voice = types.VoiceConfig(prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name="Kore"))
     config = types.GenerateContentConfig(
@@ -115,6 +122,7 @@ def test_speech_model_speaks_pcm_as_long_as_the_text(client: genai.Client) -> No
     assert any(short[i : i + 2] != b"\x00\x00" for i in range(0, 2000, 2))  # a sound, not silence
 
 
+@pytest.mark.flavours("developer", "vertex")
 @pytest.mark.parametrize("model", EMBEDDING_MODELS)
 def test_embedding_models_embed_unit_vectors_sync_and_async(client: genai.Client, model: str) -> None:
     contents = ["The tide comes in.", "The tide goes out.", "Bread rises in the oven."]
@@ -142,6 +150,7 @@ def test_embedding_models_embed_unit_vectors_sync_and_async(client: genai.Client
 def test_a_model_refuses_what_its_family_does_not_do(
     client: genai.Client, model: str, config: types.GenerateContentConfig, start: str
 ) -> None:
+    """Developer API only: its wording, ``models/{model}``, and Gemma, which Vertex AI's catalogue lacks."""
     with pytest.raises(genai.errors.ClientError) as caught:
         client.models.generate_content(model=model, contents="Hello", config=config)
     assert caught.value.code == 400 and caught.value.status == "INVALID_ARGUMENT"

@@ -35,13 +35,13 @@ WEATHER_TOOL = types.Tool(
 class Served:
     """One context playing one scenario: its key, the emulator's URL, an SDK client and its journal."""
 
-    def __init__(self, url: str, source: str | dict[str, Any]) -> None:
-        self.url, self.key = url, harness.key(__name__)
+    def __init__(self, url: str, source: str | dict[str, Any], flavour: str = "developer") -> None:
+        self.url, self.key = url, harness.key(__name__, prefix="AQ." if flavour == "express" else "")
         if isinstance(source, str):  # a fixture file, sent as it is written
             harness.control(url, self.key, "PUT", "scenario", (SCENARIOS / source).read_bytes(), "application/yaml")
         else:
             harness.control(url, self.key, "PUT", "scenario", source)
-        self.client = genai.Client(api_key=self.key, http_options={"base_url": url})
+        self.client = harness.client(url, flavour, self.key)  # a Vertex AI token names the key's context
 
     def journal(self) -> list[dict[str, Any]]:
         return harness.journal(self.url, self.key)
@@ -51,15 +51,16 @@ Serve = Callable[[str | dict[str, Any]], Served]
 
 
 @pytest.fixture
-def serve(emulator_url: str) -> Serve:
-    """serve("chat.yaml") (or a scenario as a dict) -> a client whose context plays it."""
-    return lambda source: Served(emulator_url, source)
+def serve(emulator_url: str, flavour: str) -> Serve:
+    """serve("chat.yaml") (or a scenario as a dict) -> a client of the test's flavour whose context plays it."""
+    return lambda source: Served(emulator_url, source, flavour)
 
 
 def _texts(history: list[types.Content]) -> list[tuple[str | None, str]]:
     return [(c.role, "".join(p.text or "" for p in c.parts or ())) for c in history]
 
 
+@pytest.mark.flavours("developer", "vertex", "express")
 def test_three_turn_chat_plays_the_script_in_order(serve: Serve) -> None:
     served = serve("chat.yaml")
     chat = served.client.chats.create(model=MODEL)
@@ -87,6 +88,7 @@ def test_three_turn_chat_plays_the_script_in_order(serve: Serve) -> None:
     assert len(chat.get_history()) == len(curated)  # the failed turn is not recorded
 
 
+@pytest.mark.flavours("developer", "vertex")
 def test_async_chat_plays_the_same_script(serve: Serve) -> None:
     served = serve("chat.yaml")
 
@@ -118,6 +120,7 @@ def test_scripted_tool_call_then_text_with_a_manual_function_response(serve: Ser
     assert roles == ["user", "model", "user", "model"]
 
 
+@pytest.mark.flavours("developer", "vertex")
 def test_scripted_tool_call_with_automatic_function_calling(serve: Serve) -> None:
     client = serve("weather_tools.yaml").client
     asked: list[str] = []
@@ -135,6 +138,7 @@ def test_scripted_tool_call_with_automatic_function_calling(serve: Serve) -> Non
     assert len(response.automatic_function_calling_history or []) == 3
 
 
+@pytest.mark.flavours("developer", "vertex")
 def test_structured_output_is_parsed_into_a_pydantic_model(serve: Serve) -> None:
     class Recipe(BaseModel):
         name: str
@@ -193,6 +197,7 @@ def test_sdk_retries_through_scripted_429s(serve: Serve) -> None:
     assert [e["reply"]["status"] for e in served.journal()] == [429, 429, 200]
 
 
+@pytest.mark.flavours("developer", "vertex")
 def test_mid_stream_error_after_earlier_chunks(serve: Serve) -> None:
     client = serve("midstream_failure.yaml").client
     chat = client.chats.create(model=MODEL)

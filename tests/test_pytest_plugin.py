@@ -50,6 +50,17 @@ def test_faults_and_attempts(gemini, genai_client):
     assert gemini.attempts() == 2
 
 
+def where(request, context):
+    return f"{context.flavour} {context.project} {context.location}"
+
+
+@pytest.mark.gemini_model(function=where)
+def test_vertex_client_in_the_same_context(gemini):
+    client = gemini.vertex_client(project="p1", location="europe-west4")
+    assert client.models.generate_content(model="gemini-2.5-flash", contents="x").text == "vertex p1 europe-west4"
+    assert gemini.attempts() == 1
+
+
 def test_default_model_and_async_client(genai_async_client, gemini):
     import asyncio
 
@@ -66,7 +77,7 @@ def test_markers_fixtures_and_isolation_also_under_xdist(pytester: pytest.Pytest
     pytester.makepyfile(test_plugin_use=CALLABLE_TESTS)
     args = ["-p", "no:cacheprovider", *(["-n", workers] if workers else [])]
     result = pytester.runpytest_subprocess(*args)
-    result.assert_outcomes(passed=9)
+    result.assert_outcomes(passed=10)
 
 
 def test_importing_the_plugin_imports_neither_aiohttp_nor_the_sdk() -> None:

@@ -1,4 +1,4 @@
-"""Every example in the README runs (the JavaScript one in sdk_tests/test_js_sdk.py, beside the JS SDK), and CI
+"""Every example in the README runs (the JavaScript ones in sdk_tests/test_js_sdk.py, beside the JS SDK), and CI
 runs exactly the README's test command."""
 
 from __future__ import annotations
@@ -53,17 +53,18 @@ def test_serve_prints_the_two_export_lines(served: dict[str, str]) -> None:
 
 
 EXPECTED = {
-    0: ("Why is the sky blue?", "turns in the history"),
-    2: ("gemini-2.5-flash heard: HELLO",),
-    3: ('What did I send? -> You said: "What did I send?"',),
-    4: ("key on disk: False",),
-    5: ('You said: "Hi".',),
+    2: ('You said: "Hello, Vertex AI"', "4 tokens"),
+    3: ("gemini-2.5-flash heard: HELLO",),
+    4: ('What did I send? -> You said: "What did I send?"',),
+    5: ("key on disk: False",),
+    6: ('You said: "Hi".',),
 }
 
 
 @pytest.mark.parametrize("index", range(len(blocks("python"))))
 def test_python_examples_run(served: dict[str, str], index: int) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI")}
+    drop = ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(served)
     result = subprocess.run(
         [sys.executable, "-c", blocks("python")[index]], env=env, capture_output=True, text=True, timeout=120
@@ -72,6 +73,8 @@ def test_python_examples_run(served: dict[str, str], index: int) -> None:
     assert result.stdout.strip()
     for expected in EXPECTED.get(index, ()):
         assert expected in result.stdout
+    if index == 0:  # the 30-second example prints, word for word, what the README says it prints
+        assert result.stdout == blocks("text")[0]
 
 
 def test_models_file_example(tmp_path: Path) -> None:
@@ -142,3 +145,23 @@ def test_the_record_and_replay_commands(tmp_path: Path) -> None:
         recorded = ask(serve(record, upstream.url))
     assert "ReadmeCanary" not in (tmp_path / "cassettes" / "chat.yaml").read_text()
     assert ask(serve(replay, "unused")) == recorded
+
+
+def test_the_serve_table_names_every_option_and_its_real_variable() -> None:
+    """The README's ``serve`` table against the command itself: every option is listed, and every
+    environment variable it names is a setting."""
+    import typer.main
+
+    from emulator.cli import app
+    from emulator.settings import Settings
+
+    table = README.split("### `gemini-emulator serve`", 1)[1].split("\n### ", 1)[0]
+    rows = [[cell.strip(" `") for cell in line.strip("|").split("|")] for line in table.splitlines()[4:]]
+    rows = [row for row in rows if len(row) == 4]
+    serve = typer.main.get_command(app).commands["serve"]  # type: ignore[attr-defined]
+    options = {name for param in serve.params for name in param.opts if name.startswith("--")}
+    assert options - {"--help"} == {row[0] for row in rows if row[0]}
+    for row in rows:
+        variable = row[1].split(" ")[0].strip("`")
+        if variable:
+            assert variable.removeprefix("GEMINI_EMULATOR_").lower() in Settings.model_fields, variable

@@ -9,6 +9,10 @@ Like the real model, an answer stops at ``maxOutputTokens`` (the model's ``outpu
 unset) with ``finishReason: MAX_TOKENS``, so no request can ask for unbounded output. Answers are
 worked out on the event loop for a short slice only; heavy ones (a large body, a schema that takes
 long to fill) are worked out again in a worker thread, with the same result.
+
+A Vertex AI call gets Vertex AI's answer: its shape of the same generated content
+(:mod:`..generation.vertex_framing`), and its forms of the calls that generate none
+(:mod:`..generation.vertex_answers`).
 """
 
 from __future__ import annotations
@@ -17,17 +21,16 @@ import base64
 import copy
 import hashlib
 import json
-import math
-import random
 from collections.abc import AsyncIterator
 from typing import Any
 
 from ..budget import Budget, Exhausted, Slow, TooComplex, inline_deadline
-from ..generation import framing, function_calls, media
+from ..generation import embeddings, figures, framing, function_calls, instructions, media, replies, vertex_answers
 from ..generation.conversation import last_user_text
+from ..generation.grounding import Grounding
 from ..generation.schema_values import cut_json, value_for_schema
 from ..offload import HEAVY_BYTES, off_loop
-from ..wire import errors, tokens
+from ..wire import errors, profiles, tokens
 from ..wire.call import Call, Operation
 from ..wire.profiles import Profile
 from .base import Reply, StreamReply
@@ -54,8 +57,17 @@ def _pick(seed: bytes, count: int) -> list[str]:
     return [pool.pop(seed[i] % len(pool)) for i in range(count)]
 
 
-def _prose(call: Call, seed: bytes, state: function_calls.Progress | None = None) -> str:
+def _prose(call: Call, seed: bytes, state: function_calls.Progress | None = None, index: int = 0) -> str:
+    """The text answer: what the tools returned, else the answer to a recognised prompt
+    (:mod:`..generation.replies`), else an echo of the prompt; then shaped by the system instruction.
+
+    A story's choices are seeded by what shapes it (model, system instruction, temperature,
+    candidate; the prompt is added by :func:`..generation.stories.story`) and not by the whole
+    request, so that ``maxOutputTokens`` and ``stopSequences`` cut the very story told without them."""
     contents = call.body.get("contents", [])
+    system = instructions.system_text(call.body)
+    style = instructions.style_of(system)
+    first = not any(c.get("role") == "model" for c in contents)
     # Every result of the current user turn, so the answer after several rounds reports them all.
     results = (state if state is not None else function_calls.progress(contents)).results
     if results:
@@ -63,11 +75,21 @@ def _prose(call: Call, seed: bytes, state: function_calls.Progress | None = None
             f"{r.get('name', 'the function')} returned {json.dumps(r.get('response', {}), ensure_ascii=False)}"
             for r in results
         )
-        return f"Here is what the tools told me: {found}."
-    prompt = " ".join(last_user_text(contents).split())
-    topic = prompt if len(prompt) <= 80 else prompt[:77] + "..."
-    opening = f'You said: "{topic}".' if topic else "You sent no text."
-    return " ".join([opening, *_pick(seed, 3)])
+        return instructions.shape(f"Here is what the tools told me: {found}.", style, first=first, cut=False)
+    prompt = last_user_text(contents)
+
+    def story_seed() -> bytes:
+        temperature = call.body.get("generationConfig", {}).get("temperature")
+        shapes = f"{call.model.name}|{system}|{temperature}|{index}".encode("utf-8", "surrogatepass")
+        return hashlib.sha256(shapes).digest()
+
+    said = replies.answer(contents, prompt, story_seed, style)
+    if said is None:
+        spoken = " ".join(prompt.split())
+        topic = spoken if len(spoken) <= 80 else spoken[:77] + "..."
+        opening = f'You said: "{topic}".' if topic else "You sent no text."
+        said = " ".join([opening, *_pick(seed, 3)])
+    return instructions.shape(said, style, first=first, prompt=prompt)
 
 
 def output_limit(call: Call) -> int:
@@ -77,16 +99,21 @@ def output_limit(call: Call) -> int:
     return max(0, min(int(asked), limit)) if isinstance(asked, (int, float)) else limit
 
 
-def _structured(config: dict[str, Any], seed: bytes, hint: str, budget: Budget) -> tuple[str, bool]:
+def _structured(config: dict[str, Any], seed: bytes, hint: str, budget: Budget, prompt: str = "") -> tuple[str, bool]:
     """The JSON answer, and whether it ran out of room: then it is the text the real model writes
-    before it stops."""
+    before it stops. Values the ``prompt`` names fill the fields they fit (:mod:`..generation.grounding`:
+    names, places, dates, quoted text, numbers written next to a field's name, "three recipes" for
+    an array's length); the rest is generated, always valid against the schema."""
     limit = budget.tokens or 0
+    words = prompt or hint
     try:
         if "responseJsonSchema" in config:
             schema = config["responseJsonSchema"]
-            value = value_for_schema(schema, seed=seed, json_schema=True, hint=hint, budget=budget)
+            ground = Grounding(words, numbers_in_order=False)
+            value = value_for_schema(schema, seed=seed, json_schema=True, hint=words, budget=budget, grounding=ground)
         elif "responseSchema" in config:
-            value = value_for_schema(config["responseSchema"], seed=seed, hint=hint, budget=budget)
+            ground = Grounding(words, numbers_in_order=False)
+            value = value_for_schema(config["responseSchema"], seed=seed, hint=words, budget=budget, grounding=ground)
         else:
             value = {"response": hint}
     except Exhausted as cut:
@@ -132,7 +159,7 @@ class Candidate:
         thinking = config.get("thinkingConfig", {})
         thinks = bool(call.model.thinking) and thinking.get("thinkingBudget", -1) != 0
         thought = _THOUGHT if thinks else None
-        profile = call.model.profile
+        profile = profiles.on(call.model.profile, call.flavour)
         limit = output_limit(call)
         budget = Budget(limit, deadline=deadline)
         state = function_calls.progress(call.body.get("contents", []))
@@ -145,12 +172,13 @@ class Candidate:
                 return cls("", "MAX_TOKENS", thought, calls)
             message = function_calls.FINISH_MESSAGE if profile.finish_message else None
             return cls("", "STOP", thought, calls, message)
-        prose = _prose(call, hashlib.sha256(seed + bytes([index])).digest() if index else seed, state)
+        prose = _prose(call, hashlib.sha256(seed + bytes([index])).digest() if index else seed, state, index)
         if profile.output != "text" and _answers_with_media(profile, config):
             return cls.with_media(call, seed + bytes([index]), prose, thought)
         cut = False
         if config.get("responseMimeType") in ("application/json", "text/x.enum"):
-            text, cut = _structured(config, seed + bytes([index]), prose, budget)
+            prompt = last_user_text(call.body.get("contents", []))
+            text, cut = _structured(config, seed + bytes([index]), prose, budget, prompt)
         else:
             text = prose if index == 0 else f"{prose} (Candidate {index + 1}.)"
         finish = "MAX_TOKENS" if cut else "STOP"
@@ -174,7 +202,7 @@ class Candidate:
             modalities = call.body.get("generationConfig", {}).get("responseModalities")
             text = "" if modalities == ["IMAGE"] else "Here is the image you asked for."
         part = {"inlineData": {"mimeType": profile.media_type, "data": base64.b64encode(data).decode()}}
-        return cls(text, "STOP", thought, media=[part], media_tokens=framing.media_tokens(profile, part["inlineData"]))
+        return cls(text, "STOP", thought, media=[part], media_tokens=figures.media_tokens(profile, part["inlineData"]))
 
     def parts(self, text: str, include_thought: bool, calls: bool = True) -> list[dict[str, Any]]:
         parts: list[dict[str, Any]] = []
@@ -204,6 +232,8 @@ class DefaultBackend:
     def answer_now(self, call: Call, deadline: float | None = None) -> Reply | StreamReply:
         """The whole answer, worked out at once (a stream's chunks are only framed when sent);
         :class:`~emulator.budget.Slow` when ``deadline`` passes first."""
+        if call.vertex and call.operation in vertex_answers.OPERATIONS:
+            return Reply(vertex_answers.answer(call, self.seed))
         if call.operation is Operation.COUNT_TOKENS:
             return Reply(self._count(call))
         if call.operation is Operation.EMBED:
@@ -215,7 +245,8 @@ class DefaultBackend:
         if call.streaming:
             if deadline is not None and sum(len(c.text) for c in candidates) > _INLINE_STREAM_CHARS:
                 raise Slow("a long answer is cut into chunks off the loop")
-            pieces = [framing.split_text(c.text, call.model.profile.chunk_tokens) for c in candidates]
+            per_chunk = profiles.on(call.model.profile, call.flavour).chunk_tokens
+            pieces = [framing.split_text(c.text, per_chunk) for c in candidates]
             return StreamReply(self._stream(call, seed, candidates, pieces, framing.prompt_of(call)))
         return Reply(self._unary(call, seed, candidates))
 
@@ -245,7 +276,11 @@ class DefaultBackend:
             first = [_candidate(i, c.parts("", True, calls=False), None) for i, c in enumerate(candidates)]
             yield framing.response(call, rid, first, framing.usage(prompt, 0, thoughts))
         steps = max(len(p) for p in pieces)
-        closing = call.model.profile.closing_chunk
+        closing = profiles.on(call.model.profile, call.flavour).closing_chunk
+        if call.vertex and any(c.calls for c in candidates):
+            # Vertex's closing text is signed in every recording; an unsigned one would be refused when a
+            # client sends the turn back (its empty-text rule), so a call's finish rides with the call.
+            closing = False
         emitted = 0
         for step in range(steps):
             last = step == steps - 1
@@ -273,13 +308,12 @@ class DefaultBackend:
         return {"totalTokens": total, "promptTokensDetails": details}
 
     def _embed(self, call: Call, request: dict[str, Any]) -> dict[str, Any]:
-        dimension = call.model.emulator.embedding_dimension or 768
-        size = max(1, min(int(request.get("outputDimensionality", dimension)), dimension))  # lenient skips the rule
-        key = json.dumps([call.model.name, self.seed, request.get("content"), request.get("taskType")], sort_keys=True)
-        rng = random.Random(hashlib.sha256(key.encode()).digest())
-        vector = [rng.gauss(0.0, 1.0) for _ in range(size)]
-        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-        return {"values": [v / norm for v in vector]}
+        # The Developer API's options are at the top; Vertex AI's batchEmbedContents carries them in each
+        # request's embedContentConfig (which wins, as in its embedContent).
+        options = {**request, **(request.get("embedContentConfig") or {})}
+        size = embeddings.size(call.model, options.get("outputDimensionality"))
+        vector = embeddings.vector(call.model.name, self.seed, request.get("content"), options.get("taskType"), size)
+        return {"values": vector}
 
 
 def _answers_with_media(profile: Profile, config: dict[str, Any]) -> bool:

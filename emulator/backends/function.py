@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..generation import framing
+from ..generation import framing, memory
+from ..generation.memory import Memory
 from ..wire.call import Call, Operation
 from ..wire.errors import ApiError
 from .base import Backend, Reply, StreamReply
@@ -36,6 +37,11 @@ class ModelContext:
     turn: int
     context: str
     streaming: bool
+    flavour: str = "developer"
+    """``developer`` (the Gemini Developer API) or ``vertex`` (Vertex AI)."""
+    project: str | None = None
+    """Vertex AI: the project and location of the call's path (None in express mode)."""
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,16 @@ class ModelRequest:
     tools: list[types.Tool]
     config: types.GenerateContentConfig
     body: dict[str, Any]
+
+    @property
+    def memory(self) -> Memory:
+        """What the user said about themselves in this conversation, read as the default model reads it."""
+        return memory.read(self.body.get("contents", ()))
+
+    @property
+    def remembered(self) -> dict[str, str]:
+        """The latest of each remembered fact: ``{"name": "Alice", "number": "42", "preference": "hiking"}``."""
+        return self.memory.known()
 
     @property
     def last_user_text(self) -> str:
@@ -122,7 +138,16 @@ class FunctionBackend:
             return await self.fallback.answer(call)
         request = decode_request(call.body)
         turn = sum(1 for c in request.contents if c.role != "model")
-        context = ModelContext(call.model.model_id, call.operation.value, turn, call.context, call.streaming)
+        context = ModelContext(
+            call.model.model_id,
+            call.operation.value,
+            turn,
+            call.context,
+            call.streaming,
+            call.flavour.value,
+            call.project,
+            call.location,
+        )
         result = self.function(request, context)
         if inspect.isawaitable(result):
             result = await result

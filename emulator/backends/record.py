@@ -1,5 +1,10 @@
-"""A recording proxy: forwards each call with the caller's key to one pinned upstream, streams the
-answer back event by event as it arrives, and appends the interaction to a cassette.
+"""A recording proxy: forwards each call with the caller's credential to one pinned upstream, streams
+the answer back event by event as it arrives, and appends the interaction to a cassette.
+
+Developer API calls go to ``upstream`` with the caller's key. Vertex AI calls go to ``vertex_upstream``
+or, by default, to the real endpoint of the call's location, with the credential the caller sent
+(a bearer token, or an express-mode key) and its ``x-goog-user-project``; what is recorded is the
+real URI, project and location included, and the token, key and user project never reach disk.
 
 Nothing half-done is stored: an unreachable upstream is a 503 naming the cause, a stream cut
 mid-way reaches the client as a terminal error, and upstream error answers are recorded only when
@@ -32,7 +37,9 @@ from typing import Any, NoReturn, TypeVar
 import aiohttp
 
 from ..cassette import journal, store
+from ..cassette.matching import Matcher, vertex_endpoint
 from ..cassette.model import Event, Interaction, RecordedRequest, RecordedResponse
+from ..cassette.redact import Secret, Whole
 from ..wire.call import Call
 from ..wire.errors import ApiError
 from .base import Reply, StreamReply
@@ -50,8 +57,17 @@ class _ForwardingReplay(ReplayBackend):
     """Replay inside a recorder whose misses are forwarded, never shown: it skips the search for the
     nearest recorded interaction, whose cost grows with the cassette (100 ms a call at 25 MB)."""
 
-    def _miss(self, uri: str, body: Any) -> ApiError:
+    def _miss(self, call: Call, uri: str) -> ApiError:
         return ApiError(400, "no recorded interaction matches", "FAILED_PRECONDITION")
+
+
+def secrets_of(call: Call) -> frozenset[Secret]:
+    """What must not reach disk from this call: its key and token in every disguise, its user project
+    whole (``x-goog-user-project``, which the server hands over as ``Call.user_project``)."""
+    found: set[Secret] = {s for s in (call.key, call.token) if s}
+    if project := call.user_project:
+        found.add(Whole(project))
+    return frozenset(found)
 
 
 class RecordingBackend:
@@ -65,22 +81,26 @@ class RecordingBackend:
         mode: str = "new_episodes",
         record_errors: bool = False,
         timeout: float = 300.0,
+        *,
+        vertex_upstream: str | None = None,
+        matcher: Matcher | None = None,
     ) -> None:
         if mode not in MODES[1:]:
             raise ValueError(f"record mode {mode!r}: use one of {', '.join(MODES[1:])}")
         self.path = path
         self.upstream = upstream.rstrip("/")
+        self.vertex_upstream = vertex_upstream.rstrip("/") if vertex_upstream else None
         self.mode = mode
         self.record_errors = record_errors
         self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=10)
         existing = store.load(path) if store.exists(path) and mode != "all" else None
         self.record_new = mode != "once" or existing is None
         replay = _ForwardingReplay if self.record_new else ReplayBackend
-        self.replay = replay(existing, after_last="miss") if existing else None
+        self.replay = replay(existing, after_last="miss", matcher=matcher) if existing else None
         if mode == "all" and store.exists(path):
             store.discard(path)
         self._session: aiohttp.ClientSession | None = None
-        self._keys: dict[str, None] = {}  # the latest keys seen, oldest first
+        self._keys: dict[Secret, None] = {}  # the latest keys, tokens and user projects seen, oldest first
         self._order: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: set[asyncio.Task[Any]] = set()
@@ -101,18 +121,27 @@ class RecordingBackend:
             self._session = aiohttp.ClientSession(timeout=self.timeout, auto_decompress=True)
         return self._session
 
+    def _upstream_of(self, call: Call) -> str:
+        if not call.vertex:
+            return self.upstream
+        if self.vertex_upstream is not None:
+            return self.vertex_upstream
+        try:
+            return vertex_endpoint(call.location)
+        except ValueError as bad:
+            raise ApiError(400, f"Cannot record this call: {bad}.", "INVALID_ARGUMENT") from None
+
     async def _forward(self, call: Call) -> Reply | StreamReply:
-        url = self.upstream + call.path
-        headers = {**_FORWARDED, "x-goog-api-key": call.key or ""}
+        upstream = self._upstream_of(call)
+        url = upstream + call.path
+        headers = {**_FORWARDED, **_credentials(call)}
         request = RecordedRequest(
             method="POST", uri=url, headers={"content-type": ["application/json"]}, body=call.body
         )
         try:
             response = await self._session_now().post(url, json=call.body, headers=headers)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise ApiError(
-                503, f"The upstream {self.upstream} could not be reached: {type(exc).__name__}: {exc}"
-            ) from None
+            raise ApiError(503, f"The upstream {upstream} could not be reached: {type(exc).__name__}: {exc}") from None
         if response.status != 200:
             await self._upstream_error(call, request, response)
         if call.streaming:
@@ -190,8 +219,8 @@ class RecordingBackend:
 
     async def _save(self, call: Call, interaction: Interaction) -> None:
         """Journals the interaction; a refusal (a secret survived redaction) reaches the client as an error."""
-        secrets = frozenset({call.key} if call.key else ())
-        self._remember(call.key)
+        secrets = secrets_of(call)
+        self._remember(secrets)
         job = functools.partial(journal.journal_append, self.path, [interaction], secrets)
         try:
             due = await asyncio.shield(self._in_order(job))  # a client that leaves does not undo the write
@@ -202,14 +231,14 @@ class RecordingBackend:
         if due and self._folding is None:  # beside the appends, which go on meanwhile
             self._folding = self._keep(asyncio.to_thread(self._fold, False, frozenset(self._keys)))
 
-    def _remember(self, key: str | None) -> None:
-        """Each line was scrubbed of its own call's key; a fold scrubs the whole cassette again of the
+    def _remember(self, secrets: frozenset[Secret]) -> None:
+        """Each line was scrubbed of its own call's secrets; a fold scrubs the whole cassette again of the
         latest few too (an answer echoing another caller's key), not of every key a long run saw."""
-        if key:
-            self._keys.pop(key, None)
-            self._keys[key] = None
-            while len(self._keys) > _KEYS_KEPT:
-                del self._keys[next(iter(self._keys))]
+        for secret in secrets:
+            self._keys.pop(secret, None)
+            self._keys[secret] = None
+        while len(self._keys) > _KEYS_KEPT:
+            del self._keys[next(iter(self._keys))]
 
     def _lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -238,7 +267,7 @@ class RecordingBackend:
         if task is self._folding:
             self._folding = None
 
-    def _fold(self, wait: bool, secrets: frozenset[str]) -> None:
+    def _fold(self, wait: bool, secrets: frozenset[Secret]) -> None:
         try:
             store.compact(self.path, secrets, wait=wait)
         except (store.CassetteError, OSError) as exc:  # the journal keeps everything; readers merge it
@@ -273,6 +302,17 @@ def _fold_at_exit() -> None:
     for recorder in list(_LIVE):
         with contextlib.suppress(Exception):
             recorder._fold(True, frozenset(recorder._keys))
+
+
+def _credentials(call: Call) -> dict[str, str]:
+    """The credential headers as the caller sent them: a Developer API call's key, a Vertex AI call's
+    bearer token or express-mode key, and the project it bills (``x-goog-user-project``) if it named one."""
+    if not call.vertex:
+        return {"x-goog-api-key": call.key or ""}
+    headers = {"authorization": f"Bearer {call.token}"} if call.token else {"x-goog-api-key": call.key or ""}
+    if project := call.user_project:
+        headers["x-goog-user-project"] = project
+    return headers
 
 
 def _finishes(data: dict[str, Any]) -> bool:

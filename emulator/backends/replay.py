@@ -5,6 +5,9 @@ One instance per context (the router makes them), so the order in which repeated
 requests are answered is each test's own. A miss is a loud, non-retryable 400 that names the
 cassette, the nearest recorded interaction and the first field where they differ: 408, 429 and
 5xx would send SDK retries into long waits.
+
+A Vertex AI call is looked up among Vertex AI recordings only, whichever project and location
+recorded them (:mod:`..cassette.matching`), and a Developer API call among the Developer API's.
 """
 
 from __future__ import annotations
@@ -14,13 +17,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from ..cassette.matching import Index, Matcher
+from ..cassette.matching import VERTEX_GLOBAL, Index, Matcher
 from ..cassette.model import Cassette, Interaction
 from ..wire.call import Call
 from ..wire.errors import ApiError
+from ..wire.flavour import Flavour
 from .base import Reply, StreamReply
 
 REPLAY_HOST = "https://generativelanguage.googleapis.com"
+
+
+def replay_uri(call: Call) -> str:
+    """The URI a call is looked up by: matching ignores the host, whose only part is to tell the
+    flavour along with the path."""
+    return (VERTEX_GLOBAL if call.vertex else REPLAY_HOST) + call.path
 
 
 def recorded_error(interaction: Interaction) -> ApiError:
@@ -59,11 +69,11 @@ class ReplayBackend:
         return str(self.cassette.path or "the cassette")
 
     async def answer(self, call: Call) -> Reply | StreamReply:
-        uri = REPLAY_HOST + call.path
+        uri = replay_uri(call)
         interaction = self.index.take("POST", uri, call.body)
         if interaction is None:
             self.misses += 1
-            raise self._miss(uri, call.body)
+            raise self._miss(call, uri)
         response = interaction.response
         if response.events is not None:
             return StreamReply(self._events(interaction))
@@ -89,18 +99,23 @@ class ReplayBackend:
         if not interaction.response.complete:
             raise ApiError(503, "The recorded stream was cut here when it was recorded.", "UNAVAILABLE")
 
-    def _miss(self, uri: str, body: Any) -> ApiError:
-        nearest, difference = self.index.nearest("POST", uri, body)
-        path = uri.removeprefix(REPLAY_HOST)
+    def _miss(self, call: Call, uri: str) -> ApiError:
+        """Names the flavour searched when it matters: for a Vertex AI call always, for a Developer API
+        call only when the cassette holds Vertex AI recordings (else the message is as it always was)."""
+        nearest, difference = self.index.nearest("POST", uri, call.body)
+        path = call.path
+        kind = "interaction"
+        if call.vertex or self.index.flavours[Flavour.VERTEX]:
+            kind = f"{call.flavour.api_name} interaction"
         if nearest is None:
-            told = "it holds no interaction of that kind"
+            told = difference if len(self.index) else "it holds no interaction of that kind"
         else:
             number = self.index.ordinal(nearest)
             told = f"the nearest is interaction #{number} ({nearest.request.method} "
             told += f"{nearest.request.uri.split('://', 1)[-1].partition('/')[2]}), which differs at {difference}"
         return ApiError(
             400,
-            f"gemini-emulator: no interaction recorded in cassette {self.name} matches POST {path}; {told}.",
+            f"gemini-emulator: no {kind} recorded in cassette {self.name} matches POST {path}; {told}.",
             "FAILED_PRECONDITION",
         )
 

@@ -9,8 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import typer
 
+from ..wire.flavour import Flavour
 from . import convert, files, journal, lint, redact, store
-from .matching import api_path
+from .matching import api_path, flavour_of, vertex_path
 from .model import FORMAT, Cassette, CassetteError, Interaction
 
 app = typer.Typer(help="Inspect, lint, redact and convert cassettes.", no_args_is_help=True, add_completion=False)
@@ -27,7 +28,10 @@ def _load(path: Path) -> Cassette:
 
 
 def _model(interaction: Interaction) -> str | None:
-    path = api_path(interaction.request.uri)
+    uri = interaction.request.uri
+    path = api_path(uri)
+    if flavour_of(uri, path) is Flavour.VERTEX:
+        path = vertex_path(path).removeprefix("publishers/google/")
     if path.startswith(("models/", "tunedModels/")):
         return path.split("/")[1].split(":")[0]
     return None
@@ -35,7 +39,7 @@ def _model(interaction: Interaction) -> str | None:
 
 @app.command("ls")
 def ls(directory: Annotated[Path, typer.Argument(help="Directory searched recursively.")]) -> None:
-    """Cassettes under DIRECTORY with their interaction counts, models and whether they stream."""
+    """Cassettes under DIRECTORY with their interaction counts, APIs, models and whether they stream."""
     files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in store.SUFFIXES and p.is_file())
     for path in files:
         name = path.relative_to(directory)
@@ -47,7 +51,9 @@ def ls(directory: Annotated[Path, typer.Argument(help="Directory searched recurs
         items = cassette.interactions
         models = sorted({m for m in map(_model, items) if m})
         streamed = sum(1 for i in items if i.response.streamed)
-        typer.echo(f"{name}  {len(items)} interactions  models: {', '.join(models) or '-'}  streamed: {streamed}")
+        apis = ", ".join(f.api_name for f in sorted({flavour_of(i.request.uri) for i in items}))
+        models_text = ", ".join(models) or "-"
+        typer.echo(f"{name}  {len(items)} interactions  {apis or '-'}  models: {models_text}  streamed: {streamed}")
 
 
 def _last_user_text(body: Any) -> str | None:

@@ -93,6 +93,8 @@ def _uri_to_genai(uri: str) -> str:
     result = re.sub(r".*/projects/[^/]+/locations/[^/]+/", VERTEX + "/", uri)
     result = re.sub(r".*aiplatform.googleapis.com/[^/]+/", VERTEX + "/", result)
     result = re.sub(r".*generativelanguage.*.googleapis.com/[^/]+", MLDEV, result)
+    if result == uri:  # express mode on our own hosts: no project or location to mark the prefix's end
+        result = re.sub(r"^[a-z]+://[^/]+(?:/[^?]*?)?/(?:v1|v1beta1)(?=/publishers/)", VERTEX, uri)
     if result == uri:
         result = re.sub(r"^[a-z]+://[^/]+(?:/[^?]*?)?/(?:v1|v1beta|v1alpha)(?=/)", MLDEV, uri)
     return result

@@ -10,15 +10,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..wire.flavour import Flavour
+
 
 @dataclass(frozen=True)
 class Parts:
-    """A request reduced to what matching compares; parts a matcher ignores are ``None``."""
+    """A request reduced to what matching compares; parts a matcher ignores are ``None``. Requests of
+    different flavours never match, whatever the matcher ignores: their answers differ in shape."""
 
     method: str | None
     path: str | None
     query: str | None
     body: Any
+    flavour: Flavour = Flavour.DEVELOPER
 
 
 MISSING = object()

@@ -23,6 +23,7 @@ from typing import Any
 
 from . import codec, files, redact
 from .model import FORMAT, Cassette, CassetteError, Interaction
+from .redact import Secret
 
 JOURNAL_KEY = "journal"
 """``metadata.journal`` of a cassette: ``{id, applied}``, the journal whose first lines it already holds."""
@@ -78,7 +79,7 @@ def header() -> bytes:
     return json.dumps({_JOURNAL_TAG: 1, "id": uuid.uuid4().hex}).encode() + b"\n"
 
 
-def _line(interaction: Interaction, secrets: Iterable[str]) -> bytes:
+def _line(interaction: Interaction, secrets: Iterable[Secret]) -> bytes:
     """One journal line: the interaction redacted and scanned exactly as a whole write would be."""
     item = codec.interaction_to_dict(redact.scrub(interaction, secrets))
     text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
@@ -106,7 +107,7 @@ def _heal(fd: int) -> int:
     return 0
 
 
-def journal_append(path: Path, interactions: list[Interaction], secrets: Iterable[str] = frozenset()) -> bool:
+def journal_append(path: Path, interactions: list[Interaction], secrets: Iterable[Secret] = frozenset()) -> bool:
     """Appends to the cassette's journal without reading or rewriting the cassette; True when the
     journal has outgrown the cassette and should be folded in (:func:`compact`).
 

@@ -4,22 +4,37 @@ Two requests match when they mean the same call, however the client spelt it: th
 any base-URL prefix do not matter, nor the ``key`` parameter, nor headers; model-call bodies are
 compared in canonical form (``wire.validate.decode``: camelCase or snake_case keys, enum numbers or
 names, either base64 alphabet). ``alt`` stays, since an SSE answer cannot stand in for an array.
+
+A request is the Developer API's or Vertex AI's (:func:`flavour_of`), and only requests of one
+flavour match each other. A Vertex AI recording answers the same call made from any project and
+location (whoever replays a cassette seldom has the recorder's project), and on any endpoint host,
+unless the matcher is told to hold the location (``Matcher(location=True)``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from ..wire.call import ALL_VERSIONS, model_call
+from ..wire.flavour import Flavour
 from .diff import Parts, distance, first_difference
 from .model import Cassette, Interaction
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 AFTER_LAST = ("repeat", "miss")
+IGNORED_QUERY = frozenset({"key", "access_token"})
+"""Credentials, which redaction replaced in what was recorded."""
+VERTEX_GLOBAL = "https://aiplatform.googleapis.com"
+MULTI_REGIONS = frozenset({"us", "eu"})
+"""Locations served from ``aiplatform.{location}.rep.googleapis.com``, as the SDKs address them."""
+_LOCATION = re.compile(r"[a-z][a-z0-9-]{0,62}")
+_VERTEX_PREFIX = re.compile(r"^projects/[^/]+/locations/(?P<location>[^/]+)/")
 
 
 def api_path(uri: str) -> str:
@@ -31,7 +46,43 @@ def api_path(uri: str) -> str:
     return "/".join(segments)
 
 
-def canonical_body(path: str, body: Any) -> Any:
+def flavour_of(uri: str, path: str | None = None) -> Flavour:
+    """Which API a recorded URI reached: Vertex AI when its path is Vertex-shaped (under
+    ``projects/{p}/locations/{l}/`` or, in express mode, ``publishers/``), or when its host is an
+    ``aiplatform`` endpoint; else the Developer API. The path decides first because a recording made
+    through a proxy or from an emulator upstream carries a loopback host. ``path``: ``api_path(uri)``
+    when the caller has it already."""
+    if (api_path(uri) if path is None else path).startswith(("projects/", "publishers/")):
+        return Flavour.VERTEX
+    host = (urlsplit(uri).hostname or "").lower()
+    regional = host.startswith("aiplatform.") and host.endswith(".googleapis.com")  # aiplatform.eu.rep...
+    return Flavour.VERTEX if host.endswith("aiplatform.googleapis.com") or regional else Flavour.DEVELOPER
+
+
+def vertex_endpoint(location: str | None) -> str:
+    """The real service a Vertex AI call of ``location`` goes to, chosen as the SDKs choose it (express
+    mode, without a location, uses the global one). A location that is no location name is refused
+    rather than spliced into a host name."""
+    if location is None or location == "global":
+        return VERTEX_GLOBAL
+    if not _LOCATION.fullmatch(location):
+        raise ValueError(f"{location!r} is not a Vertex AI location")
+    if location in MULTI_REGIONS:
+        return f"https://aiplatform.{location}.rep.googleapis.com"
+    return f"https://{location}-aiplatform.googleapis.com"
+
+
+def vertex_path(path: str, location: bool = False) -> str:
+    """A Vertex AI path without its project, and without its location unless ``location``; express
+    mode's path, which has neither, is at the global endpoint."""
+    found = _VERTEX_PREFIX.match(path)
+    rest = path[found.end() :] if found else path
+    if not location:
+        return rest
+    return f"locations/{found['location'] if found else 'global'}/{rest}"
+
+
+def canonical_body(path: str, body: Any, flavour: Flavour = Flavour.DEVELOPER) -> Any:
     """The body as the front end understands it, so spelling differences do not cause misses."""
     if isinstance(body, str | bytes):
         try:
@@ -44,7 +95,7 @@ def canonical_body(path: str, body: Any) -> Any:
     from ..wire import validate  # imported late: the schema tables cost half a second to build
 
     try:
-        return _pruned(validate.decode(call[1], body, strict=False))
+        return _pruned(validate.decode(call[1], body, strict=False, flavour=flavour))
     except Exception:  # an unknown method or a body the schema rejects: compare it as sent
         return body
 
@@ -82,31 +133,37 @@ def _without(value: Any, field: list[str]) -> Any:
 
 @dataclass(frozen=True)
 class Matcher:
-    """Which parts of a request must be equal; ``ignore_fields`` are dotted body paths (``generationConfig.seed``)."""
+    """Which parts of a request must be equal; ``ignore_fields`` are dotted body paths (``generationConfig.seed``).
+    ``location``: a Vertex AI recording answers only calls to the location it was recorded at."""
 
     method: bool = True
     path: bool = True
     query: bool = True
     body: bool = True
     ignore_fields: tuple[str, ...] = ()
+    location: bool = False
 
     def parts(self, method: str, uri: str, body: Any) -> Parts:
         path = api_path(uri)
+        flavour = flavour_of(uri, path)
         query = None
         if self.query:
-            pairs = [(k, v) for k, v in parse_qsl(urlsplit(uri).query, keep_blank_values=True) if k != "key"]
-            query = urlencode(sorted(pairs))
+            pairs = parse_qsl(urlsplit(uri).query, keep_blank_values=True)
+            query = urlencode(sorted((k, v) for k, v in pairs if k not in IGNORED_QUERY))
         canonical = None
         if self.body:
-            canonical = canonical_body(path, body)
+            canonical = canonical_body(path, body, flavour)
             for field in self.ignore_fields:
                 canonical = _without(canonical, field.split("."))
-        return Parts(method.upper() if self.method else None, path if self.path else None, query, canonical)
+        if flavour is Flavour.VERTEX:
+            path = vertex_path(path, self.location)
+        return Parts(method.upper() if self.method else None, path if self.path else None, query, canonical, flavour)
 
     @staticmethod
     def key_of(parts: Parts) -> str:
         body = json.dumps(parts.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return f"{parts.method} {parts.path}?{parts.query}\n{body}"
+        key = f"{parts.method} {parts.path}?{parts.query}\n{body}"
+        return key if parts.flavour is Flavour.DEVELOPER else f"{parts.flavour.value}|{key}"
 
     def key(self, method: str, uri: str, body: Any) -> str:
         return self.key_of(self.parts(method, uri, body))
@@ -139,6 +196,8 @@ class Index:
             self._by_key.setdefault(self.matcher.key_of(parts), []).append(len(self._entries))
             self._entries.append((parts, interaction))
         self._ordinals = {id(item): n for n, (_, item) in enumerate(self._entries)}
+        self.flavours = Counter(parts.flavour for parts, _ in self._entries)
+        """How many interactions of each flavour the cassette holds, to say which one a miss searched."""
         self._taken: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -179,7 +238,11 @@ class Index:
         if not self._entries:
             return None, "the cassette has no interactions"
         wanted = self.matcher.parts(method, uri, body)
-        parts, interaction = min(self._entries, key=lambda entry: distance(wanted, entry[0]))
+        same = [entry for entry in self._entries if entry[0].flavour is wanted.flavour]
+        if not same:
+            held = ", ".join(f"{n} {f.api_name}" for f, n in sorted(self.flavours.items()))
+            return None, f"it holds no {wanted.flavour.api_name} interaction, only {held} one(s)"
+        parts, interaction = min(same, key=lambda entry: distance(wanted, entry[0]))
         if (difference := first_difference(wanted, parts)) is not None:
             return interaction, difference
         count = len(self._by_key[self.matcher.key_of(parts)])

@@ -26,6 +26,7 @@ from . import codec, convert, files, redact
 from .files import MAX_BYTES, locked
 from .journal import JOURNAL_KEY, Journal, applied, journal_append, journal_path, merge, read_journal, replace
 from .model import FORMAT, Cassette, CassetteError, Interaction
+from .redact import Secret
 
 __all__ = [
     "MAX_BYTES", "CassetteError", "Snapshot", "append", "compact", "discard", "dumps", "exists", "from_data", "load",
@@ -156,7 +157,7 @@ def load(path: Path, max_bytes: int = MAX_BYTES, max_aliases: int = MAX_ALIASES)
 # --- writing ----------------------------------------------------------------------------------------
 
 
-def render(cassette: Cassette, suffix: str, secrets: Iterable[str] = (), plain: bool = False) -> str:
+def render(cassette: Cassette, suffix: str, secrets: Iterable[Secret] = (), plain: bool = False) -> str:
     """The file's text after redaction; refuses if anything that looks like a credential is left."""
     secrets = frozenset(secrets)
     interactions = [redact.scrub(i, secrets) for i in cassette.interactions]
@@ -166,7 +167,7 @@ def render(cassette: Cassette, suffix: str, secrets: Iterable[str] = (), plain: 
     return text
 
 
-def save(cassette: Cassette, path: Path, secrets: Iterable[str] = (), plain: bool = False) -> None:
+def save(cassette: Cassette, path: Path, secrets: Iterable[Secret] = (), plain: bool = False) -> None:
     """Redacts, checks and writes; ``plain`` writes vcrpy's own shape (string bodies) instead of ours.
 
     Journaled interactions that ``cassette`` does not hold (per its ``metadata.journal``) stay
@@ -189,7 +190,7 @@ def save(cassette: Cassette, path: Path, secrets: Iterable[str] = (), plain: boo
             files.write_atomic(path, text)
 
 
-def compact(path: Path, secrets: Iterable[str] = frozenset(), wait: bool = True) -> None:
+def compact(path: Path, secrets: Iterable[Secret] = frozenset(), wait: bool = True) -> None:
     """Folds the journal into the cassette and retires it; nothing to do without one. A cassette
     file that exists but cannot be read is an error, never overwritten.
 
@@ -222,7 +223,7 @@ def compact(path: Path, secrets: Iterable[str] = frozenset(), wait: bool = True)
         os.close(claim)
 
 
-def append(path: Path, interactions: list[Interaction], secrets: Iterable[str] = frozenset()) -> None:
+def append(path: Path, interactions: list[Interaction], secrets: Iterable[Secret] = frozenset()) -> None:
     """Journals the interactions, folding the journal in when it has outgrown the cassette, so
     concurrent recorders neither lose nor tear anything and each call costs constant time, amortised.
     A fold that fails (a cassette that cannot be read) raises; what was journaled stays journaled."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backends.base import Backend
+from ..cassette.matching import Matcher
 from ..settings import Settings
 from .router import Factory, Route, Router
 
@@ -80,18 +81,30 @@ def parse_route(text: str, settings: Settings, default: Backend) -> Route:
     raise ValueError(f"unknown backend {spec!r}: use default, scenario:FILE, cassette:FILE or callable:MODULE:FUNCTION")
 
 
+def matcher_of(settings: Settings) -> Matcher:
+    """How replay tells one request from another, as the settings ask."""
+    return Matcher(ignore_fields=tuple(settings.match_ignore), location=settings.match_location)
+
+
 def cassette_factory(path: Path, settings: Settings) -> Factory:
     """Replays ``path`` (one replay state per context), or records into it under a record mode."""
     if settings.record_mode != "none":
         from ..backends.record import RecordingBackend
 
-        recorder = RecordingBackend(path, settings.upstream, settings.record_mode, settings.record_errors)
+        recorder = RecordingBackend(
+            path,
+            settings.upstream,
+            settings.record_mode,
+            settings.record_errors,
+            vertex_upstream=settings.vertex_upstream,
+            matcher=matcher_of(settings),
+        )
         return _shared(recorder)
     from ..backends.replay import replay_factory
-    from ..cassette.matching import Matcher
 
-    matcher = Matcher(ignore_fields=tuple(settings.match_ignore))
-    return replay_factory(path, timing=settings.replay_timing, after_last=settings.after_last, matcher=matcher)  # type: ignore[no-any-return]
+    options = {"timing": settings.replay_timing, "after_last": settings.after_last, "matcher": matcher_of(settings)}
+    factory: Factory = replay_factory(path, **options)
+    return factory
 
 
 def build_router(settings: Settings, default: Backend) -> Router:
@@ -106,12 +119,10 @@ def build_router(settings: Settings, default: Backend) -> Router:
 def inline_cassette(document: Any, settings: Settings) -> Factory:
     """Replays a cassette sent in a control-plane body (any format a file may have); never records."""
     from ..backends.replay import replay_factory
-    from ..cassette.matching import Matcher
     from ..cassette.store import from_data
 
     cassette = from_data(document, "the cassette sent")
-    matcher = Matcher(ignore_fields=tuple(settings.match_ignore))
-    options = {"timing": settings.replay_timing, "after_last": settings.after_last, "matcher": matcher}
+    options = {"timing": settings.replay_timing, "after_last": settings.after_last, "matcher": matcher_of(settings)}
     factory: Factory = replay_factory(cassette, **options)
     return factory
 

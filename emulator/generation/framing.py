@@ -4,7 +4,8 @@ Keeps the invariants the SDKs rely on in one place: ``role: model`` on every con
 ``responseId`` and ``modelVersion`` for all chunks of a stream, running usage whose
 ``totalTokenCount`` is prompt + candidates + thoughts, ``finishReason`` on the last chunk only,
 function calls never split and no empty text parts. :func:`response` gives every body the shape of
-the model's family (:mod:`emulator.wire.profiles`): which keys it sends, in the real order.
+the model's family (:mod:`emulator.wire.profiles`): which keys it sends, in the real order, and on a
+Vertex AI call Vertex AI's shape (:mod:`.vertex_framing`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import orjson
 from ..wire import profiles, tokens
 from ..wire.call import Call
 from ..wire.profiles import Profile
+from . import vertex_framing
+from .figures import avg_logprobs, media_tokens
 
 Part = dict[str, Any]
 CHUNK_TOKENS = 8
@@ -86,10 +89,26 @@ def usage(prompt_tokens: Prompt, output: int, thoughts: int) -> dict[str, Any]:
     return result
 
 
+def blocked(call: Call, rid: str, feedback: dict[str, Any]) -> dict[str, Any]:
+    """A prompt refused before any answer (HTTP 200): ``promptFeedback`` and the prompt's counts, no
+    candidates, in the call's flavour."""
+    usage_metadata = usage(prompt_of(call), 0, 0)
+    if call.vertex:
+        return vertex_framing.blocked(call, rid, feedback, usage_metadata)
+    return {
+        "promptFeedback": feedback,
+        "usageMetadata": usage_metadata,
+        "modelVersion": call.model.model_id,
+        "responseId": rid,
+    }
+
+
 def response(call: Call, rid: str, candidates: list[dict[str, Any]], usage_metadata: dict[str, Any]) -> dict[str, Any]:
-    """One body, unary or a stream's chunk, in the shape of the model's family."""
-    profile = call.model.profile
+    """One body, unary or a stream's chunk, in the shape of the model's family and the call's flavour."""
+    profile = profiles.on(call.model.profile, call.flavour)
     final = any("finishReason" in c for c in candidates)
+    if call.vertex:
+        return vertex_framing.response(call, profile, rid, candidates, usage_metadata, final or not call.streaming)
     if not profile.index or (profile.avg_logprobs and final and not call.streaming):
         candidates = [_candidate_as(profile, c, rid, call.streaming) for c in candidates]
     return {
@@ -110,7 +129,7 @@ def _candidate_as(profile: Profile, candidate: dict[str, Any], rid: str, streami
             continue
         out[key] = value
         if key == "finishReason" and profile.avg_logprobs and not streaming:
-            out["avgLogprobs"] = -0.05 - hashlib.sha256(rid.encode()).digest()[0] / 640
+            out["avgLogprobs"] = avg_logprobs(rid)
     return out
 
 
@@ -136,14 +155,6 @@ def _output_details(profile: Profile, candidates: list[dict[str, Any]], total: i
         return [{"modality": "TEXT", "tokenCount": total}]
     modality = "AUDIO" if profile.output == "audio" else "IMAGE"
     return [{"modality": modality, "tokenCount": sum(media_tokens(profile, m) for m in media)}]
-
-
-def media_tokens(profile: Profile, data: dict[str, Any]) -> int:
-    """Tokens of one generated image (a fixed count per family) or stretch of speech (25 a second)."""
-    if profile.output == "audio":
-        size = len(data.get("data", "")) * 3 // 4
-        return max(1, size * 25 // (2 * 24_000))
-    return 1120 if profile.media_type == "image/jpeg" else 1290
 
 
 def split_text(text: str, per_chunk: int = CHUNK_TOKENS) -> list[str]:

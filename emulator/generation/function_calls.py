@@ -9,7 +9,9 @@ deterministic:
 * The prompt is cut into *steps* at each word "then". In each step, every mention of a callable
   function's name (whole word, any case) is one call, in the order written: two names, or one
   name written twice, make parallel calls; "a then b" makes ``a`` in round one and ``b`` in round
-  two. A prompt that names no callable function calls the first one, once.
+  two. A prompt that names no callable function calls the one whose name's words it uses
+  ("divided" for ``divide``, "weather" for ``get_weather``); failing that, a follow-up ("How about
+  in New York?") calls the function the conversation called last, and otherwise the first one, once.
 * Round ``n`` makes the calls of step ``n``; once the steps are used up the model answers text
   from the function results (mode ``ANY`` instead repeats the last step: it must always call, so
   the SDK's automatic function calling runs until its ``maximum_remote_calls``).
@@ -21,7 +23,10 @@ not offer. Mode ``NONE`` never calls; ``AUTO``, ``VALIDATED`` and an unset mode 
 Arguments come from the declaration's ``parameters`` (Google Schema) or ``parametersJsonSchema``,
 through :func:`~emulator.generation.schema_values.value_for_schema`, seeded by the request digest and
 the call's position, and hinted with the prompt text around the mention (so an enum value or a
-word written next to the name tends to show up). Every call carries an 8-character ``id`` and an
+word written next to the name tends to show up). What that text names is used where the schema
+accepts it (:mod:`.grounding`): places for ``location``-like strings, the prompt's numbers in order
+for numeric parameters, dates, quoted strings, names; a follow-up keeps the previous call's
+arguments for what it does not say. Every call carries an 8-character ``id`` and an
 ``args`` object, ``{}`` for functions without parameters, since the Python SDK skips calls whose
 args are missing.
 
@@ -40,6 +45,7 @@ from typing import Any
 
 from ..budget import Budget, Exhausted, TooComplex
 from ..wire import errors
+from .grounding import Grounding
 from .schema_values import value_for_schema
 
 __all__ = [
@@ -82,6 +88,8 @@ class Planned:
 
     declaration: Declaration
     hint: str
+    previous: dict[str, Any] | None = None
+    """The arguments of the conversation's last call of this function, for a follow-up."""
 
 
 @dataclass(frozen=True)
@@ -183,8 +191,40 @@ def _stops_at(word: str, end: int) -> bool:
     return word[end] in ".:" and (end + 1 == len(word) or word[end + 1] in ".:")
 
 
-def plan(prompt: str, functions: list[Declaration]) -> list[list[Planned]]:
-    """The calls of every round, from the prompt's wording (see the module docstring)."""
+_NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_VAGUE = frozenset(
+    {"get", "set", "fetch", "find", "run", "make", "the", "for", "and", "api", "tool", "func", "function"}
+)
+_WORD = re.compile(r"[a-z]+")
+
+
+def _overlap(name: str, stems: set[str]) -> int:
+    """How many of the words of a function's name the prompt uses ("divided" for ``divide``)."""
+    score = 0
+    for part in {p.lower() for p in _NAME_PART.findall(name)} - _VAGUE:
+        if len(part) >= 3:
+            score += (part[:-1] if len(part) > 4 else part) in stems
+    return score
+
+
+def _stems(prompt: str) -> set[str]:
+    """Every prompt word with up to four of its last letters dropped: a name's word is used when its
+    stem is one of them, looked up in constant time whatever the number of declarations."""
+    return {w[:k] for w in set(_WORD.findall(prompt.lower())) for k in range(max(1, len(w) - 4), len(w) + 1)}
+
+
+def _unnamed(prompt: str, functions: list[Declaration], previous: str | None) -> Declaration:
+    """The function a prompt that names none calls (see the module docstring)."""
+    stems = _stems(prompt)
+    scores = [_overlap(d.name, stems) for d in functions]
+    best = max(scores)
+    tied = [d for d, s in zip(functions, scores, strict=True) if s == best]
+    return next((d for d in tied if d.name == previous), tied[0])
+
+
+def plan(prompt: str, functions: list[Declaration], previous: str | None = None) -> list[list[Planned]]:
+    """The calls of every round, from the prompt's wording (see the module docstring); ``previous`` is
+    the name of the function the conversation called last."""
     if not functions:
         return []
     mentions = _mentions(prompt, functions)
@@ -209,7 +249,9 @@ def plan(prompt: str, functions: list[Declaration]) -> list[list[Planned]]:
         stop = mentions[k + 1][0] if after else highs[step]
         hint = " ".join((prompt[begin:start] + " " + prompt[end:stop]).split())
         steps.setdefault(step, []).append(Planned(decl, hint))
-    return [steps[k] for k in sorted(steps)] or [[Planned(functions[0], " ".join(prompt.split()))]]
+    return [steps[k] for k in sorted(steps)] or [
+        [Planned(_unnamed(prompt, functions, previous), " ".join(prompt.split()))]
+    ]
 
 
 def calls_to_make(body: dict[str, Any], state: Progress | None = None, budget: Budget | None = None) -> list[Planned]:
@@ -224,12 +266,44 @@ def calls_to_make(body: dict[str, Any], state: Progress | None = None, budget: B
         return []
     if budget is not None:
         budget.work(len(state.prompt) // 64)
-    steps = plan(state.prompt, callable_functions(body))
+    functions = callable_functions(body)
+    if not functions:
+        return []
+    earlier = _earlier_calls(body.get("contents", []), state.rounds)
+    last = next(reversed(earlier), None)
+    steps = plan(state.prompt, functions, last)
     if not steps:
         return []
     if state.rounds < len(steps):
-        return steps[state.rounds]
-    return steps[-1] if _config(body).get("mode") == "ANY" else []
+        chosen = steps[state.rounds]
+    elif _config(body).get("mode") == "ANY":
+        chosen = steps[-1]
+    else:
+        return []
+    return [Planned(p.declaration, p.hint, earlier.get(p.declaration.name)) for p in chosen]
+
+
+def _earlier_calls(contents: list[dict[str, Any]], rounds: int) -> dict[str, dict[str, Any]]:
+    """The arguments of each function's last call before the current prompt, the last called last.
+
+    The current user turn's own rounds (``rounds`` model turns of calls at the end) do not count: a
+    follow-up reuses what an earlier message asked for."""
+    found: dict[str, dict[str, Any]] = {}
+    skip = rounds
+    for content in reversed(contents):
+        if content.get("role") != "model":
+            continue
+        calls = [p["functionCall"] for p in content.get("parts", ()) if isinstance(p.get("functionCall"), dict)]
+        if not calls:
+            continue
+        if skip > 0:
+            skip -= 1
+            continue
+        for call in reversed(calls):
+            name, args = call.get("name"), call.get("args")
+            if isinstance(name, str) and name not in found:
+                found[name] = args if isinstance(args, dict) else {}
+    return dict(reversed(found.items()))
 
 
 def _call_id(seed: bytes, index: int) -> str:
@@ -253,8 +327,14 @@ def call_parts(
         arg_seed = seed + b"|args|" + index.to_bytes(4, "big")
         try:
             budget.spend(len(decl.name) // 8 + 8)  # the name and the call's punctuation
+            grounding = Grounding(item.hint, previous=item.previous)
             args = value_for_schema(
-                decl.schema, seed=arg_seed, json_schema=decl.json_schema, hint=item.hint, budget=budget
+                decl.schema,
+                seed=arg_seed,
+                json_schema=decl.json_schema,
+                hint=item.hint,
+                budget=budget,
+                grounding=grounding,
             )
         except Exhausted:
             break

@@ -44,6 +44,7 @@ from ..budget import Budget, Exhausted
 from ..patterns import PatternError
 from ..patterns import search as pattern_search
 from ..wire import tokens as token_rule
+from .grounding import MISSING, Grounding
 from .regex_strings import PatternWriter, Unsupported
 
 __all__ = ["CUT", "cut_json", "value_for_schema"]
@@ -160,6 +161,7 @@ def value_for_schema(
     json_schema: bool = False,
     hint: str = "",
     budget: Budget | None = None,
+    grounding: Grounding | None = None,
 ) -> Any:
     """A JSON value valid against ``schema``; the same (schema, seed, hint) always gives the same value.
 
@@ -168,11 +170,15 @@ def value_for_schema(
     ``hint`` (say, the prompt) lends words to free-text strings. Raises ``ValueError`` when no value
     can satisfy the schema, so callers can answer with an API error. ``budget`` bounds output and work
     (by default :data:`DEFAULT_OUTPUT_TOKENS`); see the module docstring for what a spent one raises.
+    ``grounding`` lends the values a prompt names (:mod:`.grounding`) to the properties they fit, and
+    the number of items it asks for to arrays; a lent value is only used where the schema accepts it.
     """
     if not schema:
         return {}
     budget = budget if budget is not None else Budget(DEFAULT_OUTPUT_TOKENS)
-    return _Gen(schema, seed, hint, google=not json_schema, budget=budget).value(schema, 0, 0, "")
+    gen = _Gen(schema, seed, hint, google=not json_schema, budget=budget)
+    gen.grounding = grounding
+    return gen.value(schema, 0, 0, "")
 
 
 def cut_json(partial: Any, limit: int, indent: int | None = 2) -> str:
@@ -367,6 +373,7 @@ class _Gen:
         self.words = list(dict.fromkeys(w for w in re.findall(r"[a-z]{3,}", self.hint) if w not in _STOP))
         self.plain = False  # set while retrying for uniqueness: skip the small word tables
         self.patterns = PatternWriter(self.rng)
+        self.grounding: Grounding | None = None
 
     # -- schema plumbing ------------------------------------------------------------------------
 
@@ -470,6 +477,10 @@ class _Gen:
         soft = refs > _SOFT_REFS or depth > _SOFT_DEPTH
         if "const" in node:
             return self.whole(copy.deepcopy(node["const"]))
+        if self.grounding is not None and name and not self.plain:
+            found = self.grounded(node, name, depth, take=True)
+            if found is not MISSING:
+                return self.whole(copy.deepcopy(found))
         for key in ("oneOf", "anyOf"):
             if isinstance(node.get(key), list) and node[key]:
                 return self.branch(node, key, depth, refs, name, soft)
@@ -494,6 +505,28 @@ class _Gen:
         if kind in ("array", "object"):
             return getattr(self, kind)(node, depth, refs, name, soft)
         return self.leaf(None if kind == "null" else getattr(self, kind)(node, name))
+
+    def grounded(self, node: dict[str, Any], name: str, depth: int, take: bool) -> Any:
+        """The prompt's value for property ``name`` when ``node`` (flattened) surely accepts it, else
+        :data:`MISSING`; ``take`` False only peeks (the value stays available)."""
+        if self.grounding is None or {"oneOf", "anyOf", "enum", "const"} & node.keys():
+            return MISSING
+        kinds = _types(node)
+        if not kinds:
+            return MISSING
+        used = set(self.grounding.used)
+        found = self.grounding.value(name, node, kinds, depth)
+        if not take:
+            self.grounding.used = used
+        if found is MISSING or isinstance(found, (dict, list)):
+            return MISSING
+        if any(_is_type(found, t) for t in kinds) and self.matches(found, node):
+            if isinstance(found, float) and "integer" in kinds and "number" not in kinds:
+                found = int(found)
+            return found
+        if take:
+            self.grounding.used = used
+        return MISSING
 
     # -- output accounting ----------------------------------------------------------------------
 
@@ -761,6 +794,9 @@ class _Gen:
         if hi is not None and lo > hi:
             raise ValueError(f"an array cannot have between {lo} and {hi} items")
         want = lo if soft else max(lo, self.rng.randint(1, 3))
+        asked = self.grounding.count(name) if self.grounding is not None and depth <= 2 else None
+        if asked is not None and not soft:
+            want = max(lo, asked)  # "three recipes" gives three
         want = want if hi is None else min(want, hi)
         unique, tries, plain = node.get("uniqueItems") is True, 0, self.plain
         seen: set[str] = set()
@@ -795,6 +831,16 @@ class _Gen:
         self.budget.spend(1, [*out, CUT])  # the closing bracket
         return out
 
+    def offers(self, schema: Any, name: str) -> bool:
+        """Whether the prompt names a value for the top-level property ``name``."""
+        if not isinstance(schema, dict):
+            return False
+        try:
+            node, _ = self.flatten(schema, 0)
+        except ValueError:
+            return False
+        return self.grounded(node, name, 1, take=False) is not MISSING
+
     def whole_item(self, state: Any, sub: Any, depth: int, refs: int, name: str, partial: list[Any]) -> Any:
         """An item of a ``uniqueItems`` array that ran out of room, made again whole (with the same draws):
         only a whole item tells whether it repeats an earlier one and would have been drawn again."""
@@ -821,6 +867,9 @@ class _Gen:
         chosen = [
             k for k in order if k in needed or (not soft and props.get(k) is not False and self.rng.random() < 0.8)
         ]
+        if self.grounding is not None and depth == 0 and not soft:  # what the prompt names is always sent
+            picked = set(chosen)
+            chosen = [k for k in order if k in picked or self.offers(props.get(k), k)]
         optional = [k for k in chosen if k not in needed]
         if hi is not None and len(chosen) > hi and optional:
             dropped = set(optional[len(optional) - min(len(chosen) - hi, len(optional)) :])

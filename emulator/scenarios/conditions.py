@@ -7,7 +7,7 @@ is the only condition that needs memory, so it is evaluated by the backend, whic
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
 
@@ -81,6 +81,16 @@ class When(Spec):
         None, description="Glob(s) on the model id, e.g. 'gemini-2.5-*'; 'models/...' globs match the full name."
     )
     stream: bool | None = Field(None, description="True: only streamGenerateContent; false: only generateContent.")
+    flavour: Literal["developer", "vertex"] | None = Field(
+        None, description="Only calls of the Gemini Developer API (developer) or of Vertex AI (vertex)."
+    )
+    project: Names | None = Field(None, description="Vertex AI: glob(s) on the project of the path.")
+    location: Names | None = Field(None, description="Vertex AI: glob(s) on the location of the path.")
+    remembered: dict[str, str] | None = Field(
+        None,
+        description="Facts the user stated earlier, as the default model remembers them: kind or label -> glob "
+        "on the latest value, any case, e.g. {name: Alice, number: '4*', preference: '*'}.",
+    )
     turn: IntSet | None = Field(None, description="Number(s) of user messages in the request (1 = first question).")
     request: IntSet | None = Field(None, description="Number(s) of the request in this context, counting from 1.")
     nth: IntSet | None = Field(
@@ -114,6 +124,10 @@ class When(Spec):
         checks = (
             self.model is None or any(_glob(facts, pattern) for pattern in self.model),
             self.stream is None or self.stream == facts.streaming,
+            self.flavour is None or self.flavour == facts.flavour,
+            self.project is None or _named(facts.project, self.project),
+            self.location is None or _named(facts.location, self.location),
+            self.remembered is None or _remembers(facts.remembered, self.remembered),
             self.turn is None or facts.turn in self.turn,
             self.request is None or facts.request in self.request,
             self.function_response is None or _responded(self.function_response, facts),
@@ -123,6 +137,17 @@ class When(Spec):
             self.include_thoughts is None or self.include_thoughts == facts.include_thoughts,
         )
         return all(checks)
+
+
+def _remembers(known: dict[str, str], wanted: dict[str, str]) -> bool:
+    return all(
+        kind in known and fnmatchcase(known[kind].casefold(), pattern.casefold()) for kind, pattern in wanted.items()
+    )
+
+
+def _named(value: str | None, patterns: list[str]) -> bool:
+    """A glob of a Vertex path's project or location; express-mode calls (none in the path) never match."""
+    return value is not None and any(fnmatchcase(value, pattern) for pattern in patterns)
 
 
 def _glob(facts: Facts, pattern: str) -> bool:

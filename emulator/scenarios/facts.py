@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..generation import memory
 from ..generation.conversation import last_user_text
 from ..wire.call import Call
 
@@ -38,8 +39,13 @@ class Facts:
     response_mime_type: str | None
     response_schema: bool
     include_thoughts: bool
+    flavour: str = "developer"
+    project: str | None = None
+    location: str | None = None
     function_responses: dict[str, Any] = field(default_factory=dict)
     function_calls: dict[str, Any] = field(default_factory=dict)
+    remembered: dict[str, str] = field(default_factory=dict)
+    """What the user said about themselves, as the default model remembers it (:mod:`..generation.memory`)."""
 
     @classmethod
     def of(cls, call: Call, request: int) -> Facts:
@@ -61,8 +67,12 @@ class Facts:
             response_mime_type=config.get("responseMimeType"),
             response_schema="responseSchema" in config or "responseJsonSchema" in config,
             include_thoughts=bool(config.get("thinkingConfig", {}).get("includeThoughts")),
+            flavour=call.flavour.value,
+            project=call.project,
+            location=call.location,
             function_responses=_latest(contents, "functionResponse", lambda p: p.get("response", {})),
             function_calls=_latest(contents, "functionCall", lambda p: {"args": p.get("args", {}), "id": p.get("id")}),
+            remembered=memory.read(contents).known(),
         )
 
     def context(self, scenario: str, groups: dict[str, str]) -> dict[str, Any]:
@@ -70,11 +80,13 @@ class Facts:
         return {
             "last_user_text": self.last_user_text,
             "model": self.model,
+            "flavour": self.flavour,
             "turn": self.turn,
             "request": self.request,
             "system_instruction": self.system_instruction,
             "function_response": self.function_responses,
             "function_call": self.function_calls,
+            "remembered": self.remembered,
             "match": groups,
             "scenario": scenario,
         }

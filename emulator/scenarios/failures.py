@@ -57,6 +57,8 @@ def _quota(quota: Quota, model: str) -> list[Wire]:
 def api_error(spec: Error, call: Call, context: Mapping[str, Any]) -> ApiError:
     """The ApiError a rule's ``error`` describes; raises TemplateError for a placeholder without value."""
     details: list[Wire] = []
+    if call.vertex and spec.code == 429 and spec.message is None and spec.quota is None and not spec.details:
+        return ApiError(429, errors.MSG_VERTEX_QUOTA, status=spec.status)  # Vertex's 429 carries no details
     quota = spec.quota if spec.quota is not None else spec.code == 429
     if quota:
         details += _quota(quota if isinstance(quota, Quota) else Quota(), call.model.model_id)
@@ -79,9 +81,4 @@ def blocked(spec: Block, call: Call, context: Mapping[str, Any], seed: bytes) ->
         feedback["blockReasonMessage"] = templates.render(spec.message, context)
     if spec.safety_ratings is not None:
         feedback["safetyRatings"] = copy.deepcopy(spec.safety_ratings)
-    return {
-        "promptFeedback": feedback,
-        "usageMetadata": framing.usage(framing.prompt_of(call), 0, 0),
-        "modelVersion": call.model.model_id,
-        "responseId": framing.response_id(seed),
-    }
+    return framing.blocked(call, framing.response_id(seed), feedback)

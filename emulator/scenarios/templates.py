@@ -19,11 +19,13 @@ from typing import Any
 ROOTS: dict[str, str] = {
     "last_user_text": "text of the latest user message (function responses are not messages)",
     "model": "model id of the request, e.g. gemini-2.5-flash",
+    "flavour": "the API of the request: developer (the Gemini Developer API) or vertex (Vertex AI)",
     "turn": "number of user messages in the request's contents (1 for the first question)",
     "request": "1-based number of this generate request in the backend's context",
     "system_instruction": "text of the system instruction, or empty",
     "function_response": "function_response.NAME is the latest response object sent for function NAME",
     "function_call": "function_call.NAME is the latest call of NAME in the history, e.g. .args.city",
+    "remembered": "remembered.KIND is what the user said about themselves, e.g. .name, .number, .preference",
     "match": "groups of the when.last_user_text regex: match.0 (whole), match.1, match.NAME",
     "scenario": "name of the scenario",
 }

@@ -214,4 +214,4 @@ def _json(data: bytes) -> Any:
 def _context(request: web.Request) -> str:
     if "x-emulator-context" not in request.headers and "context" in request.query:
         return request.query["context"]
-    return context_id(request.headers, auth.request_key(request.headers, request.query))
+    return context_id(request.headers, auth.request_credential(request.headers, request.query))

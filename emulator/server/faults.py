@@ -236,12 +236,8 @@ _SAFETY_RATINGS = [
 
 def _blocked(fault: Fault, call: Call) -> dict[str, Any]:
     """A blocked prompt: HTTP 200, ``promptFeedback.blockReason``, no candidates."""
-    return {
-        "promptFeedback": {"blockReason": fault.block_reason, "safetyRatings": _SAFETY_RATINGS},
-        "usageMetadata": framing.usage(framing.prompt_of(call), 0, 0),
-        "modelVersion": call.model.model_id,
-        "responseId": framing.response_id(framing.digest(call)),
-    }
+    feedback = {"blockReason": fault.block_reason, "safetyRatings": _SAFETY_RATINGS}
+    return framing.blocked(call, framing.response_id(framing.digest(call)), feedback)
 
 
 def _finish_as(fault: Fault, body: dict[str, Any]) -> None:

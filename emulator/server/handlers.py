@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from ..wire.call import Call, Operation, Target
 from ..wire.catalogue import Catalogue, ModelInfo
 from ..wire.errors import ApiError
 from ..wire.faultspec import FAULT_HEADER
+from ..wire.flavour import Flavour
 from ..wire.signatures import Signer
 from .body import parse_json, read_body
 from .cuts import Cut, act_out
@@ -45,20 +47,23 @@ class Api:
         self.journal, self.signer, self.faults, self.streams = journal, signer, faults, streams
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        as_array = False
+        as_array, flavour = False, Flavour.DEVELOPER
         try:
             target = _route(request.method, request.path)
+            flavour = target.flavour
             as_array = target.operation is Operation.STREAM and request.query.get("alt") != "sse"
-            key = auth.check(auth.request_key(request.headers, request.query), self.settings.expected_key)
-            if target.operation is Operation.LIST_MODELS:
-                return json_response(self.catalogue.page(request.query.get("pageSize"), request.query.get("pageToken")))
-            if target.operation is Operation.GET_MODEL:
-                assert target.model is not None
-                return json_response(self.catalogue.described(target.model, target.version))
-            call = await self._call(request, target, key)
+            caller = auth.caller(
+                target, request.headers, request.query, self.settings.expected_key, self.settings.expected_token
+            )
+            if not target.operation.is_model_call:
+                return json_response(self._listing(target, request.query))
+            call = await self._call(request, target, caller)
         except ApiError as error:
-            return error_response(error, as_array=as_array)
-        entry = self.journal.record(call.context, call.model.model_id, call.operation.value, call.version, call.body)
+            return error_response(error.on(flavour), as_array=as_array)
+        where = (call.flavour.value, call.project, call.location)
+        entry = self.journal.record(
+            call.context, call.model.model_id, call.operation.value, call.version, call.body, where
+        )
         try:
             reply = await self.faults.answer(call, request.headers.get(FAULT_HEADER), self.backend)
         except ValueError as bad_header:
@@ -66,6 +71,7 @@ class Api:
             entry.reply = failed(rejected)
             return error_response(rejected, as_array=as_array)
         except ApiError as error:
+            error = error.on(call.flavour)
             entry.reply = failed(error)
             return error_response(error, as_array=as_array)
         except Cut as cut:
@@ -78,21 +84,53 @@ class Api:
             self.signer.sign_reply(reply.body, call)
             data = encode.unary(reply.body)
             entry.replied(data, "reply")
-            return bytes_response(data, headers=ANSWER_HEADERS if call.operation is Operation.GENERATE else None)
+            tiered = call.operation is Operation.GENERATE and not call.vertex
+            return bytes_response(data, headers=ANSWER_HEADERS if tiered else None)
         return await self.streams.write(request, call, reply, as_array, entry)
 
-    async def _call(self, request: web.Request, target: Target, key: str) -> Call:
+    def _listing(self, target: Target, query: Mapping[str, str]) -> dict[str, Any]:
+        """The answers about models: the catalogue's listing and lookup, and a Vertex project's own models."""
+        flavour, project, location = target.flavour, target.project, target.location
+        if target.operation is Operation.LIST_TUNED:
+            return self.catalogue.tuned(flavour, project, location)
+        if target.operation is Operation.LIST_MODELS:
+            return self.catalogue.page(query.get("pageSize"), query.get("pageToken"), flavour=flavour)
         assert target.model is not None
-        context = context_id(request.headers, key)
+        return self.catalogue.described(target.model, target.version, flavour, project, location)
+
+    async def _call(self, request: web.Request, target: Target, caller: auth.Caller) -> Call:
+        assert target.model is not None
+        context = context_id(request.headers, caller.credential)
         recorded = self.backend.replays(context, target.model.split("/", 1)[-1])
-        model = self.catalogue.resolve(target.model, target.operation.value, target.version, recorded)
+        model = self.catalogue.resolve(
+            target.model,
+            target.operation.value,
+            target.version,
+            recorded,
+            flavour=target.flavour,
+            project=target.project,
+            location=target.location,
+        )
         data = await read_body(request, self.settings.max_body_bytes, self.settings.body_timeout)
         strict = not (self.settings.lenient or recorded)  # a recording replays what the real service accepted
         if len(data) > HEAVY_BYTES:
             body = await off_loop(self._decode_quietly, target, data, model, context, strict)
         else:
             body = self._decode(target, data, model, context, strict)
-        return Call(target.operation, model, target.version, body, context, key, len(data), target.flavour)
+        return Call(
+            target.operation,
+            model,
+            target.version,
+            body,
+            context,
+            caller.key,
+            len(data),
+            target.flavour,
+            target.project,
+            target.location,
+            caller.token,
+            request.headers.get("x-goog-user-project") if target.flavour is Flavour.VERTEX else None,
+        )
 
     def _decode_quietly(
         self, target: Target, data: bytes, model: ModelInfo, context: str, strict: bool

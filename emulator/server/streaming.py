@@ -66,6 +66,7 @@ class Streams:
             except StopAsyncIteration:
                 first = None
             except ApiError as error:
+                error = error.on(call.flavour)
                 entry.reply = failed(error)
                 await _close(chunks)
                 return error_response(error, as_array=as_array)
@@ -97,12 +98,13 @@ class Streams:
             async for chunk in chunks:
                 self.signer.sign_reply(chunk, call, signed)
                 sent.append(chunk)
-                data = array.element(chunk) if as_array else encode.sse_event(chunk)
+                data = array.element(chunk) if as_array else encode.sse_event(chunk, call.flavour)
                 written += len(data)
                 await response.write(data)
                 if len(sent) % _YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # a long answer written in one go would hold the loop
         except ApiError as error:
+            error = error.on(call.flavour)
             entry.reply = failed(error, sent)
             if as_array:
                 await response.write(array.element(error.envelope()))

@@ -113,6 +113,7 @@ class ControlTrust:
         offered = [request.headers.get(TOKEN_HEADER)]
         with contextlib.suppress(ApiError):  # a key that is no key offers nothing
             offered.append(auth.request_key(request.headers, request.query))
+            offered.append(auth.request_token(request.headers))
         given = [o.encode() for o in offered if o and o.isascii()]
         return any(hmac.compare_digest(g, s) for g in given for s in self.secrets)
 

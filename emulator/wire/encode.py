@@ -3,6 +3,11 @@
 Unary bodies are pretty-printed with a 2-space indent and a final newline; stream events are
 ``data: <one-line JSON>`` followed by a blank line (CRLF), with ``": "`` after keys and no space
 after commas. Only ``<`` and ``>`` are escaped; other characters, non-ASCII included, are raw UTF-8.
+
+Vertex AI writes the same bytes: its 520 recorded unary bodies are indented by two spaces and end in
+``}\n``, its 492 stream chunks are ``data: {"candidates": [{"content": {"role": "model","parts": ...``
+followed by CRLF CRLF, with ``\u003c`` and ``\u003e`` and raw UTF-8. :func:`sse_event` and :func:`line`
+still take the call's flavour, so that a difference found later is made here alone.
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ from typing import Any
 
 import orjson
 
+from .flavour import Flavour
+
 JSON_TYPE = "application/json; charset=UTF-8"
 SSE_TYPE = "text/event-stream"
 
 _LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ": "))
+_LINES = {Flavour.DEVELOPER: _LINE, Flavour.VERTEX: _LINE}
+"""Each flavour's one-line JSON: the recordings of both show ``": "`` after keys and a bare ``,``."""
 _INDENT = "  "
 _float_repr = float.__repr__
 _int_repr = int.__repr__
@@ -181,12 +190,13 @@ def unary(obj: Any) -> bytes:
     return pretty_bytes(obj, newline=True)
 
 
-def line(obj: Any) -> str:
-    return _escape(_LINE.encode(obj))
+def line(obj: Any, flavour: Flavour = Flavour.DEVELOPER) -> str:
+    return _escape(_LINES[flavour].encode(obj))
 
 
-def sse_event(obj: Any) -> bytes:
-    return utf8(f"data: {line(obj)}\r\n\r\n")
+def sse_event(obj: Any, flavour: Flavour = Flavour.DEVELOPER) -> bytes:
+    """One stream chunk as ``flavour`` writes it: ``data: <one-line JSON>`` and a blank line (CRLF)."""
+    return utf8(f"data: {line(obj, flavour)}\r\n\r\n")
 
 
 def stream_error(envelope: dict[str, Any]) -> bytes:

@@ -27,6 +27,7 @@ STATUS_BY_CODE: dict[int, str] = {
 
 TYPE_PREFIX = "type.googleapis.com/google.rpc."
 SERVICE = "generativelanguage.googleapis.com"
+VERTEX_SERVICE = "aiplatform.googleapis.com"
 
 MSG_NO_KEY = (
     "Method doesn't allow unregistered callers (callers without established identity). "
@@ -44,6 +45,21 @@ MSG_QUOTA = (
     "For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
 )
 MSG_DEADLINE = "Deadline expired before operation could complete."
+MSG_VERTEX_QUOTA = "Resource has been exhausted (e.g. check quota)."
+MSG_VERTEX_INTERNAL = "Internal error encountered."
+MSG_NO_CREDENTIALS = (
+    "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other "
+    "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
+MSG_BAD_CREDENTIALS = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid "
+    "authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
+MSG_API_KEYS_NOT_SUPPORTED = (
+    "API keys are not supported by this API. Expected OAuth2 access token or other authentication credentials "
+    "that assert a principal. See https://cloud.google.com/docs/authentication"
+)
+WWW_AUTHENTICATE = {"Www-Authenticate": 'Bearer realm="https://accounts.google.com/"'}
 MSG_TOO_MANY_STATES = (
     "The specified schema produces a constraint that has too many states for serving. Typical causes of this "
     "error are schemas with lots of text (for example, very long property or enum names), schemas with long "
@@ -69,6 +85,23 @@ class ApiError(Exception):
         self.details = details or []
         self.headers: dict[str, str] = {}
         """Extra response headers, e.g. ``Retry-After`` when a fault asks for one."""
+        self.vertex: ApiError | None = None
+        """How Vertex AI words the same error, where it words it otherwise (its terse 429)."""
+
+    def on(self, flavour: str) -> ApiError:
+        """The error as the API of ``flavour`` (``developer`` or ``vertex``) reports it: on Vertex AI in its own
+        words where it words it otherwise (its terse 429, its 500), with the headers this error was given (a
+        fault's ``Retry-After``)."""
+        if flavour != "vertex":
+            return self
+        vertex = self.vertex
+        if vertex is None and self.message == MSG_INTERNAL:
+            vertex = ApiError(self.code, MSG_VERTEX_INTERNAL, self.status, self.details)
+            self.vertex = vertex
+        if vertex is None:
+            return self
+        vertex.headers = {**self.headers, **vertex.headers}
+        return vertex
 
     def envelope(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
@@ -151,7 +184,46 @@ def shutting_down() -> ApiError:
     return ApiError(503, "The emulator is shutting down; this stream ends here. Please try again later.")
 
 
+def unauthenticated(method: str, *, key_sent: bool) -> ApiError:
+    """Vertex AI's 401 for a call without a bearer token: the API-key wording when a key came instead."""
+    message = MSG_API_KEYS_NOT_SUPPORTED if key_sent else MSG_NO_CREDENTIALS
+    info = detail(
+        "ErrorInfo",
+        reason="CREDENTIALS_MISSING",
+        domain="googleapis.com",
+        metadata={"method": method, "service": VERTEX_SERVICE},
+    )
+    debug = [detail("DebugInfo", detail=MSG_NO_CREDENTIALS)] if key_sent else []
+    error = ApiError(401, message, details=[*debug, info])
+    error.headers = dict(WWW_AUTHENTICATE)
+    return error
+
+
+def bad_credentials() -> ApiError:
+    """Vertex AI's 401 for a bearer token that is not the configured one."""
+    error = ApiError(401, MSG_BAD_CREDENTIALS)
+    error.headers = dict(WWW_AUTHENTICATE)
+    return error
+
+
+def publisher_model_not_found(model_id: str, project: str | None, location: str | None) -> ApiError:
+    """Vertex AI's 404 for a model it does not serve (express mode names no project)."""
+    where = f"projects/{project}/locations/{location}/" if project is not None else ""
+    return ApiError(
+        404,
+        f"Publisher Model `{where}publishers/google/models/{model_id}` was not found or your project does not have "
+        "access to it. Please ensure you are using a valid model version. For more information, see: "
+        "https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions",
+    )
+
+
 def quota_exceeded(model: str, retry_seconds: int, limit: int = 10) -> ApiError:
+    error = _developer_quota(model, retry_seconds, limit)
+    error.vertex = ApiError(429, MSG_VERTEX_QUOTA)
+    return error
+
+
+def _developer_quota(model: str, retry_seconds: int, limit: int) -> ApiError:
     return ApiError(
         429,
         MSG_QUOTA,

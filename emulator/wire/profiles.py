@@ -10,6 +10,13 @@ empty text chunk that carries the ``finishReason``; image and speech models answ
 ``inlineData`` and report its modality. Since 2026-05 every family sends ``serviceTier``. Recorded
 answers (cassettes, scenario ``raw`` bodies) are never reshaped: only answers the emulator writes.
 
+Vertex AI answers the same families otherwise (794 recorded exchanges, 2025-03 to 2026-08): no
+candidate ``index``, ``candidatesTokensDetails`` from every family, no ``finishMessage`` on
+function-call answers, ``avgLogprobs`` on unary answers of 2.0 and 2.5 only (gemini-3 dropped it in
+2026-07, when it began to name its calls), ``trafficType`` where the Developer API has
+``serviceTier``. A family's ``vertex`` entry overrides the flavour's ``shape``, which overrides the
+family's own fields; :func:`on` gives the profile a call's flavour sees.
+
 What a family refuses is public evidence, not the recordings (which hold no such request): Gemma
 models take no system instruction, function declarations, JSON mode, code execution or several
 candidates; gemini-2.5-flash-image no system instruction, function declarations, search, URL
@@ -27,6 +34,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .flavour import Flavour
+
 Feature = Literal[
     "system_instruction",
     "function_calling",
@@ -38,6 +47,19 @@ Feature = Literal[
     "media_resolution",
     "multiturn",
 ]
+
+
+class Shape(BaseModel):
+    """Where another flavour's answers differ from a family's Developer API answers (None: they do not)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    index: bool | None = None
+    avg_logprobs: bool | None = None
+    candidates_details: bool | None = None
+    finish_message: bool | None = None
+    call_ids: bool | None = None
+    closing_chunk: bool | None = None
 
 
 class Profile(BaseModel):
@@ -58,12 +80,22 @@ class Profile(BaseModel):
     media_type: str | None = None
     refuses: frozenset[Feature] = frozenset()
     """Request features the family's models answer with a 400 (``rules.features`` has the texts)."""
+    vertex: Shape = Shape()
+    """Where the family's Vertex AI answers differ from Vertex AI's common ``shape``."""
+
+
+class _Vertex(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    traffic_type: str
+    shape: Shape
 
 
 class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service_tier: str
+    vertex: _Vertex
     profiles: dict[str, Profile]
     families: list[tuple[str, str]]
 
@@ -76,6 +108,22 @@ def _table() -> _Table:
 
 def service_tier() -> str:
     return _table().service_tier
+
+
+def traffic_type() -> str:
+    """Vertex AI's ``usageMetadata.trafficType`` (pay-as-you-go, no provisioned throughput)."""
+    return _table().vertex.traffic_type
+
+
+def on(profile: Profile, flavour: Flavour) -> Profile:
+    """The shape of ``profile``'s answers as ``flavour`` sends them."""
+    return profile if flavour is Flavour.DEVELOPER else _on_vertex(profile)
+
+
+@functools.lru_cache(maxsize=64)
+def _on_vertex(profile: Profile) -> Profile:
+    changes = {**_table().vertex.shape.model_dump(exclude_none=True), **profile.vertex.model_dump(exclude_none=True)}
+    return profile.model_copy(update=changes)
 
 
 def names() -> list[str]:

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import errors, tokens
-from .call import Flavour, Operation
+from . import errors, tokens, vertex_schema
+from .call import Operation
 from .catalogue import ModelInfo
+from .flavour import Flavour
 
 Body = dict[str, Any]
 Rule = Callable[[Body, ModelInfo, Operation], "errors.ApiError | None"]
@@ -27,6 +28,14 @@ MSG_EMPTY_TEXT = (
     "Unable to submit request because it has an empty text parameter. Add a value to the parameter and try "
     "again. Learn more: https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/gemini"
 )
+MSG_NO_PARTS = (
+    "Unable to submit request because it must include at least one parts field, which describes the prompt input. "
+    "Learn more: https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/gemini"
+)
+MSG_INVALID = "Request contains an invalid argument."
+MAX_PREDICT_INSTANCES = 250
+"""Texts one text-embedding ``predict`` takes (documented; the 400 below was met by vercel/ai issue 19950, 2026-08)."""
+"""The front end's text when it names nothing in particular."""
 MSG_RESPONSE_AFTER_CALL = "Please ensure that function response turn comes immediately after a function call turn."
 MSG_CALL_AFTER_USER = (
     "Please ensure that function call turn comes immediately after a user turn or after a function response turn."
@@ -119,6 +128,15 @@ def roles(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | 
     return None
 
 
+def parts_present(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
+    """Vertex AI refuses a content without parts in words of its own (reported by users of Vertex AI
+    clients; the Developer API lists it among the field violations of :func:`shape`)."""
+    for content in _all_contents(body, method):
+        if not content.get("parts"):
+            return errors.invalid_argument(MSG_NO_PARTS)
+    return None
+
+
 def side(content: Body) -> str:
     """``model``, or ``user`` for every other role (``function`` included) and for none."""
     return "model" if content.get("role") == "model" else "user"
@@ -186,14 +204,58 @@ def embedding(body: Body, model: ModelInfo, method: Operation) -> errors.ApiErro
         named = [(f"BatchEmbedContentsRequest.requests[{i}]", r) for i, r in enumerate(requests)]
     else:
         named = [("EmbedContentRequest", body)]
-    dimension = model.emulator.embedding_dimension or 768
     for where, request in named:
         if not request.get("content", {}).get("parts"):
             return errors.invalid_argument(f"* {where}.content.parts: contents.parts must not be empty.\n")
-        size = request.get("outputDimensionality")
-        if size is not None and not 1 <= size <= dimension:
-            return out_of_range("outputDimensionality", size, 1, dimension + 1)
+        # Vertex AI's request has the field twice: top-level (deprecated) and in embedContentConfig.
+        size = request.get("outputDimensionality", request.get("embedContentConfig", {}).get("outputDimensionality"))
+        error = _dimensionality(size, model)
+        if error is not None:
+            return error
     return None
+
+
+def _dimensionality(size: Any, model: ModelInfo) -> errors.ApiError | None:
+    dimension = model.emulator.embedding_dimension or 768
+    if size is not None and not 1 <= size <= dimension:
+        return out_of_range("outputDimensionality", size, 1, dimension + 1)
+    return None
+
+
+_TASK_TYPES = frozenset(vertex_schema.POOL.FindEnumTypeByName(vertex_schema.TASK_TYPE).values_by_name)
+
+
+def predict(body: Body, model: ModelInfo, method: Operation) -> errors.ApiError | None:
+    """Vertex AI's ``predict`` for text-embedding models: ``instances`` and ``parameters`` are free JSON
+    to the schema, so what an embedding needs is checked here, and only that: each instance an object
+    with a ``content`` string, an optional ``title`` string and ``task_type`` (a name of Vertex AI's
+    embedding task types, in any case); parameters ``autoTruncate`` a boolean and
+    ``outputDimensionality`` a whole number in the model's range. Anything else an instance or the
+    parameters hold is let through, as recorded traffic (``mimeType`` from the SDK) shows it may be."""
+    instances = body.get("instances")
+    if not instances:
+        return errors.invalid_argument(MSG_INVALID)
+    if len(instances) > MAX_PREDICT_INSTANCES:
+        return out_of_range("batchSize", len(instances), 1, MAX_PREDICT_INSTANCES + 1)
+    for instance in instances:
+        if type(instance) is not dict or type(instance.get("content")) is not str:
+            return errors.invalid_argument(MSG_INVALID)
+        task, title = instance.get("task_type"), instance.get("title")
+        if task is not None and (type(task) is not str or task.upper() not in _TASK_TYPES):
+            return errors.invalid_argument(MSG_INVALID)
+        if title is not None and type(title) is not str:
+            return errors.invalid_argument(MSG_INVALID)
+    parameters = body.get("parameters")
+    if parameters is None:
+        return None
+    if type(parameters) is not dict:
+        return errors.invalid_argument(MSG_INVALID)
+    truncate, size = parameters.get("autoTruncate"), parameters.get("outputDimensionality")
+    if truncate is not None and type(truncate) is not bool:
+        return errors.invalid_argument(MSG_INVALID)
+    if size is not None and (type(size) not in (int, float) or size != int(size)):
+        return errors.invalid_argument(MSG_INVALID)
+    return _dimensionality(size, model)
 
 
 def _has_tool(request: Body, *kinds: str) -> bool:
@@ -310,21 +372,26 @@ def _clean(request: Body, model: ModelInfo, ranged: bool, checks_empty_text: boo
     return True
 
 
-def _table(*, empty: bool) -> dict[Operation, tuple[Rule, ...]]:
-    texts: tuple[Rule, ...] = (empty_text,) if empty else ()
+def _table(flavour: Flavour) -> dict[Operation, tuple[Rule, ...]]:
+    """The rules of each call of one API. Vertex AI refuses empty text (the Developer API takes
+    ``{"text": ""}``) and words a content without parts otherwise; computeTokens is left unchecked, as
+    nothing shows what the real one refuses."""
+    if flavour is Flavour.VERTEX:
+        turns: tuple[Rule, ...] = (parts_present, shape, roles, empty_text, function_turns)
+        only: dict[Operation, tuple[Rule, ...]] = {Operation.COMPUTE_TOKENS: (), Operation.PREDICT: (predict,)}
+    else:
+        turns, only = (shape, roles, function_turns), {}
     return {
-        Operation.GENERATE: (shape, roles, *texts, function_turns, features, ranges),
-        Operation.STREAM: (shape, roles, *texts, function_turns, features, ranges),
-        Operation.COUNT_TOKENS: (shape, roles, *texts, function_turns),
+        Operation.GENERATE: (*turns, features, ranges),
+        Operation.STREAM: (*turns, features, ranges),
+        Operation.COUNT_TOKENS: turns,
         Operation.EMBED: (embedding,),
         Operation.BATCH_EMBED: (embedding,),
+        **only,
     }
 
 
-RULES: dict[Flavour, dict[Operation, tuple[Rule, ...]]] = {
-    Flavour.DEVELOPER: _table(empty=False),  # the Developer API takes {"text": ""}
-    Flavour.VERTEX: _table(empty=True),
-}
+RULES: dict[Flavour, dict[Operation, tuple[Rule, ...]]] = {flavour: _table(flavour) for flavour in Flavour}
 
 
 MAX_BATCH_EMBED = 100
@@ -351,7 +418,11 @@ def limits(method: Operation, body: Body) -> None:
 def input_limit(method: Operation, body: Body, model: ModelInfo, size: int) -> None:
     """The real 400 for a prompt over the model's ``inputTokenLimit``. Counted only for a body of
     ``size`` bytes that could reach the limit: a token takes a byte of text at least, a media part
-    258 tokens for some twenty bytes of JSON, so a body under a fourteenth of the limit cannot."""
+    258 tokens for some twenty bytes of JSON, so a body under a fourteenth of the limit cannot.
+
+    The text is Vertex AI's as recorded, ``(1250074) ... (1048576)`` for gemini-2.5-flash, on both APIs:
+    the Developer API's varies by model and over time (gemini-2.0-flash wrote the limit less one,
+    gemini-2.5-flash leaves the count out), which no catalogue field says."""
     if method not in (Operation.GENERATE, Operation.STREAM) or size * 14 < model.inputTokenLimit:
         return
     count = tokens.prompt_usage(body)[0]

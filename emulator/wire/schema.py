@@ -8,7 +8,9 @@ private descriptor pool, add the missing fields from :data:`SUPPLEMENT`, and ren
 Fields the converters refuse to send on the Developer API (``Tool.retrieval``, ``SafetySetting.method``,
 ``FunctionCall.partial_args`` ...) are deliberately absent: the real service rejects them too.
 
-The pool is built once; the message classes are raw upb classes (no proto-plus wrapper).
+The pool is built once; the message classes are raw upb classes (no proto-plus wrapper). The
+machinery (supplemented pools, the field slots the decoder walks, scalar conversions) serves Vertex
+AI's schema too (``vertex_schema``): both APIs' front ends read JSON the same way.
 """
 
 from __future__ import annotations
@@ -27,11 +29,10 @@ from google.protobuf.message import Message
 from .call import Operation
 
 PACKAGE = "google.ai.generativelanguage.v1beta"
+Supplement = tuple[tuple[str, str, str], ...]
 
-# (message relative to PACKAGE, field, type). Type grammar: ``[repeated ]<kind>[ in <oneof>]`` where
-# kind is a scalar (string, bool, int32, bytes), ``Struct`` (an object we do not model),
-# ``map<string,string>`` or ``enum <Name>`` (a nested enum listed in SUPPLEMENT_ENUMS).
-SUPPLEMENT: tuple[tuple[str, str, str], ...] = (
+# (message relative to PACKAGE, field, type), in the grammar of :func:`supplemented_pool`.
+SUPPLEMENT: Supplement = (
     ("GenerateContentRequest", "labels", "map<string,string>"),
     ("GenerateContentRequest", "service_tier", "string"),
     ("GenerateContentRequest", "store", "bool"),
@@ -78,10 +79,16 @@ SUPPLEMENT_ENUMS: dict[str, tuple[str, ...]] = {
 }
 
 _FDP = descriptor_pb2.FieldDescriptorProto
-_SCALARS = {"string": _FDP.TYPE_STRING, "bool": _FDP.TYPE_BOOL, "int32": _FDP.TYPE_INT32, "bytes": _FDP.TYPE_BYTES}
+_SCALARS = {
+    "string": _FDP.TYPE_STRING,
+    "bool": _FDP.TYPE_BOOL,
+    "int32": _FDP.TYPE_INT32,
+    "double": _FDP.TYPE_DOUBLE,
+    "bytes": _FDP.TYPE_BYTES,
+}
 
 
-def _files_in_order(root: descriptor.FileDescriptor) -> list[descriptor.FileDescriptor]:
+def files_in_order(root: descriptor.FileDescriptor) -> list[descriptor.FileDescriptor]:
     """The root file and all it imports, dependencies first (the order a pool accepts them in)."""
     ordered: dict[str, descriptor.FileDescriptor] = {}
 
@@ -95,6 +102,16 @@ def _files_in_order(root: descriptor.FileDescriptor) -> list[descriptor.FileDesc
     return list(ordered.values())
 
 
+def copied(files: list[descriptor.FileDescriptor]) -> list[descriptor_pb2.FileDescriptorProto]:
+    """Editable copies of loaded files, for a pool of our own."""
+    protos = []
+    for file in files:
+        proto = descriptor_pb2.FileDescriptorProto()
+        file.CopyToProto(proto)
+        protos.append(proto)
+    return protos
+
+
 def _find(files: list[descriptor_pb2.FileDescriptorProto], dotted: str) -> descriptor_pb2.DescriptorProto:
     head, *rest = dotted.split(".")
     for file in files:
@@ -103,7 +120,7 @@ def _find(files: list[descriptor_pb2.FileDescriptorProto], dotted: str) -> descr
                 for name in rest:
                     message = next(m for m in message.nested_type if m.name == name)
                 return message
-    raise LookupError(f"no message {dotted} in the v1beta protos")
+    raise LookupError(f"no message {dotted} in the protos")
 
 
 def _rename_underscored(message: descriptor_pb2.DescriptorProto) -> None:
@@ -115,7 +132,9 @@ def _rename_underscored(message: descriptor_pb2.DescriptorProto) -> None:
         _rename_underscored(nested)
 
 
-def _add_field(message: descriptor_pb2.DescriptorProto, name: str, spec: str) -> None:
+def _add_field(
+    message: descriptor_pb2.DescriptorProto, name: str, spec: str, enums: dict[str, tuple[str, ...]]
+) -> None:
     words = spec.split()
     field = message.field.add(name=name, number=max((f.number for f in message.field), default=0) + 1)
     field.label = _FDP.LABEL_REPEATED if words[0] == "repeated" else _FDP.LABEL_OPTIONAL
@@ -131,7 +150,7 @@ def _add_field(message: descriptor_pb2.DescriptorProto, name: str, spec: str) ->
         field.type, field.type_name = _FDP.TYPE_MESSAGE, ".google.protobuf.Struct"
     elif kind == "enum":
         enum = message.enum_type.add(name=words[1])
-        for number, value in enumerate(SUPPLEMENT_ENUMS[words[1]]):
+        for number, value in enumerate(enums[words[1]]):
             enum.value.add(name=value, number=number)
         field.type, field.type_name = _FDP.TYPE_ENUM, words[1]
     elif kind == "map<string,string>":
@@ -153,35 +172,45 @@ def _relative_type_names(message: descriptor_pb2.DescriptorProto, scope: str) ->
         _relative_type_names(nested, f"{scope}.{message.name}")
 
 
-def build_pool() -> descriptor_pool.DescriptorPool:
-    """A fresh pool holding the v1beta request messages plus :data:`SUPPLEMENT`."""
-    root = generative_service.GenerateContentRequest.pb().DESCRIPTOR.file
-    protos = []
-    for file in _files_in_order(root):
-        proto = descriptor_pb2.FileDescriptorProto()
-        file.CopyToProto(proto)
-        protos.append(proto)
-    ours = [p for p in protos if p.package == PACKAGE]
+def supplemented_pool(
+    protos: list[descriptor_pb2.FileDescriptorProto],
+    package: str,
+    supplement: Supplement,
+    enums: dict[str, tuple[str, ...]],
+) -> descriptor_pool.DescriptorPool:
+    """A fresh pool of ``protos`` (dependencies first) with ``supplement`` added to ``package``'s
+    messages. Supplement rows are ``(message relative to package, field, type)``; the type grammar is
+    ``[repeated ]<kind>[ in <oneof>]`` where kind is a scalar (string, bool, int32, double, bytes),
+    ``Struct`` (an object we do not model), ``map<string,string>`` or ``enum <Name>`` (a nested enum
+    whose values ``enums`` lists)."""
+    ours = [p for p in protos if p.package == package]
+    for message_name, field_name, spec in supplement:
+        _add_field(_find(ours, message_name), field_name, spec, enums)
     for proto in ours:
         for message in proto.message_type:
-            _rename_underscored(message)
-    for message_name, field_name, spec in SUPPLEMENT:
-        _add_field(_find(ours, message_name), field_name, spec)
-    for proto in ours:
-        for message in proto.message_type:
-            _relative_type_names(message, PACKAGE)
+            _relative_type_names(message, package)
     pool = descriptor_pool.DescriptorPool()
     for proto in protos:
         pool.Add(proto)
     return pool
 
 
+def build_pool() -> descriptor_pool.DescriptorPool:
+    """A fresh pool holding the v1beta request messages plus :data:`SUPPLEMENT`."""
+    protos = copied(files_in_order(generative_service.GenerateContentRequest.pb().DESCRIPTOR.file))
+    for proto in protos:
+        if proto.package == PACKAGE:
+            for message in proto.message_type:
+                _rename_underscored(message)
+    return supplemented_pool(protos, PACKAGE, SUPPLEMENT, SUPPLEMENT_ENUMS)
+
+
 POOL = build_pool()
 
 
-def message_class(name: str) -> type[Message]:
-    """The class of a v1beta message (short name, e.g. ``"Part"``) from the supplemented pool."""
-    cls: type[Message] = message_factory.GetMessageClass(POOL.FindMessageTypeByName(f"{PACKAGE}.{name}"))
+def message_class(name: str, pool: descriptor_pool.DescriptorPool = POOL, package: str = PACKAGE) -> type[Message]:
+    """The class of a message (short name, e.g. ``"Part"``) from a supplemented pool, the v1beta one by default."""
+    cls: type[Message] = message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.{name}"))
     return cls
 
 

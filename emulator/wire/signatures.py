@@ -52,15 +52,17 @@ class Signer:
 
     def sign_reply(self, body: dict[str, Any], call: Call, signed: set[int] | None = None) -> None:
         """Signs, in place, what the model's family signs (see :mod:`.profiles`): the first function
-        call of each candidate, and when the model thought, the last text part of a final answer (and a
-        3.x image). ``signed`` carries the candidates whose call is signed across the chunks of a stream.
+        call of each candidate, and when the model thought, the last text part of a final answer; a 3.x
+        image model's pictures always (the recordings sign them without thoughts too). ``signed`` carries
+        the candidates whose call is signed across the chunks of a stream.
         """
         model, profile = call.model, call.model.profile
         thought = bool(body.get("usageMetadata", {}).get("thoughtsTokenCount"))
         tools = bool(call.body.get("tools"))
         sign_calls = model.emulator.thought_signatures or (profile.signs == "tools_and_thought" and tools and thought)
         sign_answer = thought and (profile.signs == "thought" or (profile.signs == "tools_and_thought" and tools))
-        if not (sign_calls or sign_answer):
+        sign_media = profile.signs == "thought" and profile.output == "image"  # 3.x pictures, thought or not
+        if not (sign_calls or sign_answer or sign_media):
             return
         done = signed if signed is not None else set()
         for position, candidate in enumerate(body.get("candidates", ())):
@@ -72,11 +74,11 @@ class Signer:
                 if "thoughtSignature" not in part and sign_calls and index not in done:
                     part["thoughtSignature"] = self.signature(part["functionCall"], call.context)
                 done.add(index)
-            if sign_answer and "finishReason" in candidate and index not in done:
-                self._sign_answer(parts, call.context)
+            if "finishReason" in candidate and index not in done and (sign_answer or sign_media):
+                self._sign_answer(parts, call.context, media_only=not sign_answer)
 
-    def _sign_answer(self, parts: list[dict[str, Any]], context: str) -> None:
-        answer = [p for p in parts if ("text" in p and not p.get("thought")) or "inlineData" in p]
+    def _sign_answer(self, parts: list[dict[str, Any]], context: str, media_only: bool = False) -> None:
+        answer = [p for p in parts if ("text" in p and not p.get("thought") and not media_only) or "inlineData" in p]
         for part in answer[-1:] + [p for p in answer[:-1] if "inlineData" in p]:
             if "thoughtSignature" not in part:
                 text = part.get("text") or part.get("inlineData", {}).get("mimeType", "")

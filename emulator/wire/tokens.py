@@ -5,12 +5,18 @@ digit is one token, every other non-space character is one token, whitespace is 
 file data count a flat 258 tokens per part (the real service's figure for one image); function
 calls and responses count the tokens of their JSON text. The same text always has the same count,
 and counting a prefix never gives more than counting the whole.
+
+Vertex AI also bills by character: every character of a text but whitespace (the recorded
+``totalBillableCharacters`` and ``billableCharacterCount`` figures all equal that count), and shows
+the tokens themselves (``computeTokens``): here each token with the whitespace before it, so that
+the pieces of a text join back into it, under an id drawn from the piece.
 """
 
 from __future__ import annotations
 
 import codecs
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -122,6 +128,36 @@ def truncate(text: str, limit: int) -> str:
     found = _every(limit).match(classes(text))
     assert found is not None  # the text holds more than ``limit`` tokens
     return text[: found.end()]
+
+
+def pieces(text: str) -> list[str]:
+    """The text of each token of ``text``, with the whitespace before it (and the last with the
+    whitespace after it too): as many pieces as :func:`count_text` counts, joining back into ``text``."""
+    ends = [end for _, end in spans(text)]
+    if not ends:
+        return []
+    ends[-1] = len(text)
+    return [text[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+
+
+VOCABULARY = 262_144
+"""Token ids range below this (the size of the Gemini models' vocabulary)."""
+
+
+def token_id(piece: str) -> int:
+    """A token's id: the same piece always gets the same one."""
+    digest = hashlib.blake2b(piece.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % VOCABULARY
+
+
+_ASCII_SPACE = bytes(i for i in range(128) if chr(i).isspace())
+
+
+def billable_characters(text: str) -> int:
+    """The characters Vertex AI bills of ``text``: all but whitespace."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _ASCII_SPACE))
+    return len(text) - sum(map(str.isspace, text))
 
 
 def count_part(part: dict[str, Any]) -> int:

@@ -1,13 +1,14 @@
 """Request bodies checked the way the real front end checks them, in two stages.
 
-:func:`decode` walks the JSON once against Google's v1beta schema (the slot tables of ``schema``)
-and returns the canonical body: camelCase keys, enum names, integral numbers as ints, bytes in the
-standard base64 alphabet, durations and timestamps as protobuf writes them, lone UTF-16 surrogates
-as U+FFFD. What does not fit the schema is reported with the texts of the front end's proto writer
-(protobuf's ``ProtoStreamObjectWriter``) and snake_case field paths, all violations at once, in body
-order. The semantic rules (``rules``) then check what a schema cannot express. Lenient mode drops
-unknown fields and skips the semantic rules; values of the wrong type are rejected in both modes,
-since no backend could make sense of them.
+:func:`decode` walks the JSON once against Google's schema of the API called (slot tables of
+``schema``'s v1beta for the Developer API, of ``vertex_schema``'s v1beta1 for Vertex AI) and returns
+the canonical body, the same for both: camelCase keys, enum names, integral numbers as ints, bytes in
+the standard base64 alphabet, durations and timestamps as protobuf writes them, lone UTF-16
+surrogates as U+FFFD. What does not fit the schema is reported with the texts of the front end's
+proto writer (protobuf's ``ProtoStreamObjectWriter``) and snake_case field paths, all violations at
+once, in body order. The semantic rules (``rules``) then check what a schema cannot express.
+Lenient mode drops unknown fields and skips the semantic rules; values of the wrong type are
+rejected in both modes, since no backend could make sense of them.
 
 Paths are built only when a violation needs one: the walk passes ``(parent, name, index)`` tuples
 down and :func:`_format` turns one into ``contents[0].parts[1].inline_data`` on demand.
@@ -21,9 +22,10 @@ from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from . import errors, rules, schema
-from .call import Flavour, Operation
+from . import errors, rules, schema, vertex_schema
+from .call import Operation
 from .catalogue import ModelInfo
+from .flavour import Flavour
 from .schema import (
     BAD,
     K_BOOL,
@@ -43,7 +45,13 @@ from .schema import (
 )
 
 MAX_VIOLATIONS = 100
-_TABLES = {method: schema.table_for(cls.DESCRIPTOR) for method, cls in schema.REQUEST_CLASSES.items()}
+_TABLES = {
+    flavour: {method: schema.table_for(cls.DESCRIPTOR) for method, cls in classes.items()}
+    for flavour, classes in (
+        (Flavour.DEVELOPER, schema.REQUEST_CLASSES),
+        (Flavour.VERTEX, vertex_schema.REQUEST_CLASSES),
+    )
+}
 _ROOT = 'Invalid JSON payload received. Unknown name "": Root element must be a message.'
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DURATION = re.compile(r"-?[0-9]+(?:\.[0-9]{0,9})?s")
@@ -242,6 +250,8 @@ def _repeated(dec: _Decoder, slot: Slot, value: Any, parent: Path, index: int | 
         # A lone value is read as a list of one, named without an index.
         one = element(dec, slot, value, parent, None)
         return [] if one is SKIP else [one]
+    if slot.kind == K_VALUE:
+        return [_json(item) for item in value]  # each element a Value: null and lists included
     out = []
     position = 0
     table = slot.table if slot.kind == K_MESSAGE else None
@@ -312,13 +322,14 @@ _attach_handlers()
 MSG_TOO_DEEP = "Invalid JSON payload received. The message is nested too deeply."
 
 
-def decode(method: Operation, raw: Any, strict: bool = True) -> dict[str, Any]:
-    """The canonical body of a request, or the front end's 400 listing every schema violation."""
+def decode(method: Operation, raw: Any, strict: bool = True, flavour: Flavour = Flavour.DEVELOPER) -> dict[str, Any]:
+    """The canonical body of a request, or the front end's 400 listing every schema violation.
+    ``flavour`` picks the API whose schema the body is read against."""
     if type(raw) is not dict:
         raise errors.invalid_argument(_ROOT, [errors.bad_request((None, _ROOT))])
     decoder = _Decoder(strict)
     try:
-        body = decoder.message(_TABLES[method], raw, None)
+        body = decoder.message(_TABLES[flavour][method], raw, None)
     except RecursionError:
         raise errors.invalid_argument(MSG_TOO_DEEP) from None
     if decoder.violations:
@@ -337,7 +348,7 @@ def parse_request(
 ) -> dict[str, Any]:
     """Decodes a body, then applies the limits and, unless lenient, the flavour's semantic rules;
     returns the canonical body. ``size`` is the body's length as sent, for the input token limit."""
-    body = decode(method, raw, strict)
+    body = decode(method, raw, strict, flavour)
     rules.limits(method, body)
     if strict:
         rules.check(method, body, model, flavour)

@@ -1,12 +1,35 @@
-// Drives the real @google/genai SDK against the emulator at GOOGLE_GEMINI_BASE_URL and prints one JSON
-// object: for every check, {ok, value} or {ok: false, error, name, status}. The assertions live in
-// sdk_tests/test_js_sdk.py; each check uses a key of its own (`<CONFORMANCE_KEY_PREFIX>-<check>`), so
-// that its calls can be read back from the emulator's journal.
+// Drives the real @google/genai SDK against the emulator at GOOGLE_GEMINI_BASE_URL (GOOGLE_VERTEX_BASE_URL
+// for Vertex AI) and prints one JSON object: for every flavour of CONFORMANCE_FLAVOURS (developer, vertex,
+// express) and every check that applies to it, {ok, value} or {ok: false, error, name, status}. The
+// assertions live in sdk_tests/test_js_sdk.py; each check uses a credential of its own
+// (`<CONFORMANCE_KEY_PREFIX>-<flavour>-<check>`, with `AQ.` before it in express mode), so that its calls
+// can be read back from the emulator's journal.
 import { GoogleGenAI } from '@google/genai';
+import { OAuth2Client } from 'google-auth-library';
 
 const MODEL = 'gemini-2.5-flash';
 const PREFIX = process.env.CONFORMANCE_KEY_PREFIX ?? 'js';
-const client = (check, extra = {}) => new GoogleGenAI({ apiKey: `${PREFIX}-${check}`, ...extra });
+const FLAVOURS = (process.env.CONFORMANCE_FLAVOURS ?? 'developer').split(',');
+const PROJECT = 'conformance-project';
+const LOCATION = 'us-central1';
+let flavour = 'developer'; // the flavour whose checks run now
+
+const credential = (f, check) => `${f === 'express' ? 'AQ.' : ''}${PREFIX}-${f}-${check}`;
+
+// A Vertex AI client that needs no network: an OAuth2 client holding a token without an expiry date is
+// never refreshed, and google-auth-library takes it as it is (no Application Default Credentials lookup).
+function vertexClient(token, extra) {
+  const authClient = new OAuth2Client();
+  authClient.setCredentials({ access_token: token });
+  return new GoogleGenAI({ vertexai: true, project: PROJECT, location: LOCATION, googleAuthOptions: { authClient }, ...extra });
+}
+
+const client = (check, extra = {}) => {
+  const key = credential(flavour, check);
+  if (flavour === 'vertex') return vertexClient(key, extra);
+  if (flavour === 'express') return new GoogleGenAI({ vertexai: true, apiKey: key, ...extra });
+  return new GoogleGenAI({ apiKey: key, ...extra });
+};
 const fault = (spec) => ({ httpOptions: { headers: { 'x-emulator-fault': JSON.stringify(spec) } } });
 
 async function drain(stream) {
@@ -202,14 +225,69 @@ const checks = {
   },
 };
 
+// Checks of Vertex AI alone (its own calls, catalogue and rules).
+const vertexChecks = {
+  async compute_tokens() {
+    const ai = client('compute_tokens');
+    const contents = [{ role: 'user', parts: [{ text: 'Hello there, how are you?' }] }];
+    const computed = await ai.models.computeTokens({ model: MODEL, contents });
+    const counted = await ai.models.countTokens({ model: MODEL, contents });
+    return {
+      roles: computed.tokensInfo.map((i) => i.role),
+      tokens: computed.tokensInfo.map((i) => i.tokens.length),
+      ids: computed.tokensInfo.map((i) => i.tokenIds.length),
+      counted: counted.totalTokens,
+    };
+  },
+  async vertex_embed() {
+    const ai = client('vertex_embed');
+    const config = { outputDimensionality: 32 };
+    const found = {};
+    for (const model of ['text-embedding-005', 'gemini-embedding-001']) {
+      const r = await ai.models.embedContent({ model, contents: ['first', 'second words'], config });
+      found[model] = r.embeddings.map((e) => ({
+        size: e.values.length, norm: Math.hypot(...e.values), tokens: e.statistics?.tokenCount ?? null,
+      }));
+    }
+    return found;
+  },
+  async vertex_models() {
+    const ai = client('vertex_models');
+    const names = [];
+    for await (const model of await ai.models.list({ config: { pageSize: 5 } })) names.push(model.name);
+    const one = await ai.models.get({ model: MODEL });
+    return { names, get: { name: one.name, version: one.version } };
+  },
+  async empty_text() {
+    const contents = [{ role: 'user', parts: [{ text: '' }] }];
+    return (await client('empty_text').models.generateContent({ model: MODEL, contents })).text;
+  },
+};
+
+// Checks that hold the Developer API alone to its own forms: its other API version, its embedding call,
+// its catalogue, and its quota details.
+const DEVELOPER_ONLY = new Set(['generate_v1beta', 'embed', 'models', 'quota_error']);
+// What express mode, a Vertex AI client on an API key, runs too.
+const EXPRESS = new Set(['generate', 'stream', 'chat', 'count_tokens', 'compute_tokens', 'vertex_models', 'unknown_model']);
+
+function applies(f, name) {
+  if (f === 'developer') return !(name in vertexChecks);
+  if (f === 'express' && !EXPRESS.has(name)) return false;
+  return !DEVELOPER_ONLY.has(name);
+}
+
 const only = process.argv.slice(2);
 const results = {};
-for (const [name, check] of Object.entries(checks)) {
-  if (only.length && !only.includes(name)) continue;
-  try {
-    results[name] = { ok: true, value: await check() };
-  } catch (e) {
-    results[name] = { ok: false, error: String(e.message ?? e), name: e.name ?? null, status: e.status ?? null };
+for (const f of FLAVOURS) {
+  flavour = f;
+  results[f] = {};
+  for (const [name, check] of Object.entries({ ...checks, ...vertexChecks })) {
+    if ((only.length && !only.includes(name)) || !applies(f, name)) continue;
+    try {
+      results[f][name] = { ok: true, value: await check() };
+    } catch (e) {
+      results[f][name] = { ok: false, error: String(e.message ?? e), name: e.name ?? null, status: e.status ?? null };
+    }
   }
 }
 console.log(JSON.stringify(results));

@@ -481,3 +481,19 @@ def test_the_reference_scenario_plays_every_kind_of_rule() -> None:
     chunks = run(scripted, history, Operation.STREAM)
     assert "".join(text(c) for c in chunks) == "Oslo: -3 °C" and len(chunks) == 2
     assert scripted.pending() == ['rules[4] "recipe"']
+
+
+def test_a_rule_matches_on_what_the_conversation_remembers_and_its_reply_can_say_it() -> None:
+    scripted = backend(
+        {"when": {"remembered": {"name": "ali*", "number": "4?"}}, "times": "unlimited",
+         "reply": "{{ remembered.name }} said {{ remembered.number }} on {{ flavour }}"},
+        {"when": {"remembered": {"name": "*"}}, "reply": "I know your name", "times": "unlimited"},
+        {"reply": "I know nothing about you", "times": "unlimited"},
+    )  # fmt: skip
+    said = {"role": "user", "parts": [{"text": "My name is Alice. Remember this number: 42"}]}
+    model = {"role": "model", "parts": [{"text": "Got it."}]}
+    question = {"role": "user", "parts": [{"text": "What do you know?"}]}
+    assert text(run(scripted, {"contents": [said, model, question]})) == "Alice said 42 on developer"
+    renamed = {"role": "user", "parts": [{"text": "Call me Bob."}]}
+    assert text(run(scripted, {"contents": [said, model, renamed, model, question]})) == "I know your name"
+    assert text(run(scripted, {"contents": [question]})) == "I know nothing about you"

@@ -27,15 +27,22 @@ def test_ls_lists_counts_models_and_streams(tmp_path: Path) -> None:
     save(sample(), tmp_path / "chat.yaml")
     (tmp_path / "sub").mkdir()
     save(Cassette(interactions=[streamed("x"), streamed("y")]), tmp_path / "sub" / "s.json")
+    vertex = "https://us-central1-aiplatform.googleapis.com/v1beta1/projects/p/locations/us-central1/publishers/google"
+    calls = [unary("a", "b"), unary("c", "d", uri=vertex + "/models/gemini-2.0-flash-001:generateContent")]
+    save(Cassette(interactions=calls), tmp_path / "two.yaml")
     (tmp_path / "broken.yaml").write_text("")
     (tmp_path / "notes.txt").write_text("ignored")
     code, out = invoke("ls", tmp_path)
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("broken.yaml  unreadable:")
-    assert lines[1] == "chat.yaml  4 interactions  models: gemini-2.5-flash  streamed: 1"
-    assert lines[2] == "sub/s.json  2 interactions  models: gemini-2.5-flash  streamed: 2"
-    assert len(lines) == 3
+    assert lines[1] == "chat.yaml  4 interactions  Developer API  models: gemini-2.5-flash  streamed: 1"
+    assert lines[2] == "sub/s.json  2 interactions  Developer API  models: gemini-2.5-flash  streamed: 2"
+    assert lines[3] == (
+        "two.yaml  2 interactions  Developer API, Vertex AI  "
+        "models: gemini-2.0-flash-001, gemini-2.5-flash  streamed: 0"
+    )
+    assert len(lines) == 4
 
 
 def test_show_one_interaction_and_all(tmp_path: Path) -> None:

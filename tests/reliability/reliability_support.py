@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import random
+import re
 import signal
 import socket
 import string
@@ -22,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 MODEL = "gemini-2.5-flash"
 GENERATE = f"/v1beta/models/{MODEL}:generateContent"
@@ -30,6 +31,21 @@ STREAM = f"/v1beta/models/{MODEL}:streamGenerateContent"
 SSE = STREAM + "?alt=sse"
 VALID_BODY = {"contents": [{"role": "user", "parts": [{"text": "Are you still there?"}]}]}
 MiB = 1024 * 1024
+
+# Vertex AI: a project path takes a bearer token; express mode (no project) takes an ``AQ.`` key.
+VERTEX_PROJECT = "reliability-project"
+VERTEX_LOCATION = "us-central1"
+VERTEX_MODELS = f"/v1beta1/projects/{VERTEX_PROJECT}/locations/{VERTEX_LOCATION}/publishers/google/models"
+EXPRESS_MODELS = "/v1beta1/publishers/google/models"
+VERTEX_GENERATE = f"{VERTEX_MODELS}/{MODEL}:generateContent"
+VERTEX_STREAM = f"{VERTEX_MODELS}/{MODEL}:streamGenerateContent"
+VERTEX_SSE = VERTEX_STREAM + "?alt=sse"
+EXPRESS_GENERATE = f"{EXPRESS_MODELS}/{MODEL}:generateContent"
+EXPRESS_STREAM = f"{EXPRESS_MODELS}/{MODEL}:streamGenerateContent"
+EXPRESS_SSE = EXPRESS_STREAM + "?alt=sse"
+VERTEX_TOKEN = "reliability-token"
+EXPRESS_KEY = "AQ.reliability-express-key"
+BEARER = ("Authorization", f"Bearer {VERTEX_TOKEN}")
 
 
 def host_port(url: str) -> tuple[str, int]:
@@ -61,6 +77,10 @@ class Figures:
         self.counts.update(data.get("counts", {}))
         self.values.update(data.get("values", {}))
 
+    def vertex(self, name: str) -> str:
+        """`` (M Vertex AI)`` for a count whose Vertex AI share is kept as ``name.vertex``."""
+        return f" ({self.counts[name + '.vertex']} Vertex AI)"
+
     def headline(self) -> str | None:
         c, v = self.counts, self.values
         if not c and not v:
@@ -68,28 +88,29 @@ class Figures:
         parts = []
         if c["bad.tried"]:
             parts.append(
-                f"bad inputs tried: {c['bad.tried']}, envelopes: {c['bad.envelopes']}, "
+                f"bad inputs tried: {c['bad.tried']}{self.vertex('bad.tried')}, envelopes: {c['bad.envelopes']}, "
                 f"accepted as valid: {c['bad.accepted']}, protocol rejections by aiohttp (4xx): {c['bad.protocol']}, "
                 f"crashes: {c['crashes']}, tracebacks logged: {c['tracebacks']} "
                 f"(+{c['bad.protocol_log_noise']} aiohttp protocol-rejection log records, pinned)"
             )
         if c["faults.survived"]:
-            parts.append(f"faults survived: {c['faults.survived']}")
+            parts.append(f"faults survived: {c['faults.survived']}{self.vertex('faults.survived')}")
         if "load.sessions" in v:
             parts.append(
-                f"load: {v['load.sessions']:.0f} sessions x {v['load.turns']:.0f} turns, "
-                f"errors {c['load.errors']}, cross-talk {c['load.cross_talk']}, "
+                f"load: {v['load.sessions']:.0f} sessions ({v.get('load.sessions.vertex', 0):.0f} Vertex AI) x "
+                f"{v['load.turns']:.0f} turns, errors {c['load.errors']}, cross-talk {c['load.cross_talk']}, "
                 f"{v['load.turns_per_second']:.0f} turns/s ({v['load.chunks_per_second']:.0f} chunks/s)"
             )
         if "soak.seconds" in v:
             parts.append(
-                f"soak: {v['soak.seconds']:.0f} s, {c['soak.requests']} requests, "
+                f"soak: {v['soak.seconds']:.0f} s, {c['soak.requests']} requests{self.vertex('soak.requests')}, "
                 f"rss {v['soak.rss_mib']:+.1f} MiB, fds {v['soak.fds']:+.0f}, tasks {v['soak.tasks']:+.0f}"
             )
         if "secrets.canaries" in v:
             parts.append(
                 f"secrets leaked: {c['secrets.leaked']} ({v['secrets.canaries']:.0f} canaries, "
-                f"{c['secrets.checks']} places searched)"
+                f"{v.get('secrets.canaries.vertex', 0):.0f} of them Vertex AI's, {c['secrets.checks']} places "
+                f"searched after {c['secrets.requests']} requests{self.vertex('secrets.requests')})"
             )
         if c["cassette.kill_cycles"] or c["cassette.disk_full"]:
             parts.append(
@@ -104,15 +125,20 @@ class Figures:
             )
         if c["attack.inputs"]:
             parts.append(
-                f"attacks: {c['attack.inputs']} hostile inputs, loop lag max {v.get('attack.max_gap_ms', 0):.0f} ms "
-                f"(goal < 250), peak RSS {v.get('attack.peak_rss_mib', 0):.0f} MiB (goal < 300)"
+                f"attacks: {c['attack.inputs']} hostile inputs{self.vertex('attack.inputs')}, loop lag max "
+                f"{v.get('attack.max_gap_ms', 0):.0f} ms (goal < 250), peak RSS {v.get('attack.peak_rss_mib', 0):.0f} "
+                "MiB (goal < 300)"
             )
         if c["hostile.inputs"]:
             parts.append(
-                f"generated hostile inputs: {c['hostile.inputs']}, loop lag max {v.get('hostile.max_gap_ms', 0):.0f} ms"
+                f"generated hostile inputs: {c['hostile.inputs']}{self.vertex('hostile.inputs')}, loop lag max "
+                f"{v.get('hostile.max_gap_ms', 0):.0f} ms"
             )
         if not c["bad.tried"] and (c["crashes"] or c["tracebacks"]):
             parts.append(f"crashes: {c['crashes']}, tracebacks logged: {c['tracebacks']}")
+        vertex = sum(n for name, n in c.items() if name.endswith(".vertex"))
+        if vertex:
+            parts.append(f"Vertex AI answers in the Developer API's flavour: {c['vertex.wrong_flavour']}")
         parts.append(f"known emulator bugs (strict xfail): {c['known_bugs']}")
         return "reliability: " + "; ".join(parts)
 
@@ -329,16 +355,116 @@ def serving(url: str, key: str = "still-serving") -> bool:
     return answer.status == 200 and b'"candidates"' in answer.body
 
 
-def control(url: str, method: str, name: str, key: str, body: Any = None, query: str = "") -> Any:
+def control(
+    url: str, method: str, name: str, key: str | None, body: Any = None, query: str = "", token: str | None = None
+) -> Any:
+    """A control-plane call for the context of ``key`` (an API key) or of ``token`` (a Vertex AI bearer token)."""
     data = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(
-        f"{url}/_emulator/{name}{query}",
-        data=data,
-        method=method,
-        headers={"x-goog-api-key": key, "content-type": "application/json"},
-    )
+    headers = {"content-type": "application/json"}
+    if key is not None:
+        headers["x-goog-api-key"] = key
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"{url}/_emulator/{name}{query}", data=data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
+
+
+# --- Vertex AI ------------------------------------------------------------------------------------
+
+_ROUTE = re.compile(r"^(?:/[^/]*)*?/(?:v1|v1beta|v1alpha|v1beta1)/(?P<rest>.+?)/?$")
+
+
+def is_vertex(target: str | bytes) -> bool:
+    """Whether a path (or a raw request, or a "METHOD target ..." description) names a Vertex AI route, the
+    way the server tells: the first version segment followed by ``projects/`` or ``publishers/``."""
+    if isinstance(target, bytes):
+        target = target.split(b"\r\n", 1)[0].decode("latin-1")
+    line = target.split("\n", 1)[0].strip()
+    words = line.split(" ")
+    path = next((w for w in words if w.startswith("/")), line)
+    found = _ROUTE.match(unquote(path.split("?", 1)[0].split("#", 1)[0]))
+    return found is not None and found["rest"].startswith(("projects/", "publishers/"))
+
+
+def is_express(path: str) -> bool:
+    return is_vertex(path) and "/projects/" not in unquote(path.split("?", 1)[0])
+
+
+def vertex_path(path: str, express: bool = False) -> str:
+    """The Vertex AI route of a Developer API path (``/v1beta/models/m:op`` -> project or express path)."""
+    assert path.startswith("/v1beta/models"), path
+    return path.replace("/v1beta/models", EXPRESS_MODELS if express else VERTEX_MODELS, 1)
+
+
+def credentials_for(path: str, key: str | None = "reliability-key") -> tuple[list[tuple[str, str]], str | None]:
+    """What a well-behaved client sends to ``path``: a bearer token on a Vertex AI project path, an ``AQ.``
+    key in express mode, ``key`` on the Developer API. (headers, key for :func:`http_request`)."""
+    if not is_vertex(path):
+        return [], key
+    if is_express(path):
+        return [], EXPRESS_KEY
+    return [BEARER], None
+
+
+def as_caller(path: str, name: str) -> tuple[list[tuple[str, str]], str | None]:
+    """The credentials of a caller named ``name`` (its own context) on ``path``: its API key on the Developer
+    API, its bearer token on a Vertex AI project path, its express key (``AQ.name``) in express mode."""
+    if not is_vertex(path):
+        return [], name
+    if is_express(path):
+        return [], name if name.startswith("AQ.") else f"AQ.{name}"
+    return [("Authorization", f"Bearer {name}")], None
+
+
+def control_as(url: str, path: str, method: str, endpoint: str, name: str, body: Any = None, query: str = "") -> Any:
+    """A control-plane call for the context that the caller ``name`` of ``path`` has (see :func:`as_caller`)."""
+    headers, key = as_caller(path, name)
+    token = headers[0][1].removeprefix("Bearer ") if headers else None
+    return control(url, method, endpoint, key, body, query, token=token)
+
+
+DEVELOPER_MARKS = (
+    "generativelanguage.googleapis.com",
+    "ai.google.dev",
+    "developers.generativeai.google",
+    "google.rpc.QuotaFailure",
+    "unregistered callers",
+    "is not found for API version",
+)
+"""Texts only the Developer API's errors carry: none may reach a Vertex AI caller."""
+
+
+def developer_marks(answer: Answer) -> list[str]:
+    """The Developer API's traits in an answer to a Vertex AI call (empty: Vertex's flavour, or no error)."""
+    text = answer.body.decode("utf-8", "replace")
+    found = [mark for mark in DEVELOPER_MARKS if mark in text]
+    if answer.status == 401 and "www-authenticate" not in answer.headers:
+        found.append("a 401 without Www-Authenticate")
+    return found
+
+
+def vertex_body_problems(body: Any) -> list[str]:
+    """What makes a generate body (or stream chunk) not Vertex AI's: no ``createTime``, an ``index`` on a
+    candidate, a ``serviceTier``."""
+    if not isinstance(body, dict) or "error" in body:
+        return []
+    found = []
+    if "createTime" not in body:
+        found.append("no createTime")
+    if any(isinstance(c, dict) and "index" in c for c in body.get("candidates", ())):
+        found.append("a candidate index")
+    if "serviceTier" in (body.get("usageMetadata") or {}):
+        found.append("serviceTier")
+    return found
+
+
+def vertex_serving(url: str, express: bool = False) -> bool:
+    """A valid Vertex AI call gets a 200 with candidates in Vertex's framing."""
+    path = EXPRESS_GENERATE if express else VERTEX_GENERATE
+    headers, key = credentials_for(path)
+    answer = call(url, "POST", path, VALID_BODY, headers, key=key)
+    return answer.status == 200 and b'"candidates"' in answer.body and b'"createTime"' in answer.body
 
 
 # --- the event loop's lag -------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 Each test is one finding of the security review, replayed against a server in a subprocess while a
 probe asks ``/_emulator/health`` every 50 ms: the largest gap between its answers is the event
 loop's lag under that attack (goal: under 250 ms), and the process's peak RSS (``VmHWM``) is read
-at the end (goal: under 300 MB). Every test prints its own figure; the headline gathers them.
+at the end (goal: under 300 MB). Every test prints its own figure; the headline gathers them. The
+findings that Vertex AI's routes share (or have alone: ``computeTokens``, ``predict``, bearer tokens)
+are replayed there too.
 """
 
 from __future__ import annotations
@@ -19,16 +21,21 @@ import pytest
 from reliability_support import (
     GENERATE,
     MODEL,
+    VERTEX_GENERATE,
     Figures,
     LagProbe,
     ServerProcess,
     call,
+    credentials_for,
+    developer_marks,
     error_of,
     exchange,
     host_port,
     http_request,
     server_process,
     serving,
+    vertex_path,
+    vertex_serving,
 )
 
 LAG_GOAL_MS = 250
@@ -45,8 +52,9 @@ class Attacker:
         self.server, self.url, self.figures = server, server.url, figures
         self.worst_ms = 0.0
 
-    def attack(self, name: str, act: Callable[[], Any]) -> Any:
-        """Runs ``act`` under the lag probe; prints and keeps the figure; the server must still serve."""
+    def attack(self, name: str, act: Callable[[], Any], vertex: bool = False) -> Any:
+        """Runs ``act`` under the lag probe; prints and keeps the figure; the server must still serve (on
+        Vertex AI's routes too, for an attack on them)."""
         with LagProbe(self.url) as probe:
             started = time.monotonic()
             result = act()
@@ -54,12 +62,15 @@ class Attacker:
             time.sleep(0.12)  # let the probe see the loop once more after the attack
         self.worst_ms = max(self.worst_ms, probe.worst_ms)
         self.figures.add("attack.inputs")
+        if vertex:
+            self.figures.add("attack.inputs.vertex")
         self.figures.set("attack.max_gap_ms", max(self.worst_ms, self.figures.values.get("attack.max_gap_ms", 0.0)))
         self.figures.set("attack.peak_rss_mib", self.peak_rss_mib())
         print(f"{name}: {took:.2f} s, loop lag max {probe.worst_ms:.0f} ms, peak RSS {self.peak_rss_mib():.0f} MiB")
         assert probe.failures == 0, f"{name}: the health probe failed {probe.failures} times"
         assert probe.worst_ms < LAG_GOAL_MS, f"{name}: the event loop was held {probe.worst_ms:.0f} ms"
         assert serving(self.url), f"{name}: the server no longer serves"
+        assert not vertex or vertex_serving(self.url), f"{name}: the server no longer serves Vertex AI"
         return result
 
     def peak_rss_mib(self) -> float:
@@ -70,8 +81,10 @@ class Attacker:
         return 0.0
 
     def post(self, path: str, body: Any, key: str = "attacker", timeout: float = 60, **headers: str) -> Any:
+        """A POST as its route's caller sends it (on Vertex AI's, with a bearer token or an express key)."""
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        raw = http_request("POST", path, data, {**JSON_TYPE, **headers}, key=key)
+        credentials, sent_key = credentials_for(path, key)
+        raw = http_request("POST", path, data, [*credentials, *{**JSON_TYPE, **headers}.items()], key=sent_key)
         return exchange(self.url, raw, timeout=timeout)[0]
 
     def control(self, method: str, name: str, body: bytes, key: str = "attacker", **headers: str) -> Any:
@@ -344,6 +357,60 @@ def test_thousands_of_distinct_fault_headers_keep_a_bounded_state(attacker: Atta
     after = attacker.attack("5000 distinct x-emulator-fault headers", lambda: flood(5_000, 500))
     print(f"RSS {before:.0f} -> {after:.0f} MiB over 5000 distinct fault headers")
     assert after - before < 8  # unbounded, each kept its ~2 KB text and counters: 10+ MB
+
+
+# --- Vertex AI's routes ---------------------------------------------------------------------------
+
+
+def test_a_million_long_strings_on_a_vertex_route(attacker: Attacker) -> None:
+    schema = {"type": "ARRAY", "minItems": "1000000", "items": {"type": "STRING", "minLength": "20000"}}
+    response = attacker.attack(
+        "Vertex AI: minItems 1e6 x minLength 20000", lambda: attacker.post(VERTEX_GENERATE, structured(schema)), True
+    )
+    finish, text = answer_of(response)
+    assert finish == "MAX_TOKENS" and text.startswith("[") and len(text) < 2_000_000
+
+
+def test_compute_tokens_of_a_megabyte_prompt(attacker: Attacker) -> None:
+    """Every token of the prompt comes back with its id: some 7 bytes out for each byte in."""
+    path = vertex_path(f"/v1beta/models/{MODEL}:computeTokens")
+    response = attacker.attack(
+        "Vertex AI: computeTokens of 1 MB", lambda: attacker.post(path, prompt("word " * 200_000)), True
+    )
+    assert response.status == 200 and len(json.loads(response.body)["tokensInfo"][0]["tokenIds"]) >= 200_000
+
+
+def test_a_predict_of_a_megabyte_instance_is_answered_quickly(attacker: Attacker) -> None:
+    path = vertex_path("/v1beta/models/text-embedding-004:predict", express=True)
+    body = {"instances": [{"content": "word " * 200_000}]}
+    response = attacker.attack("Vertex AI: predict of a 1 MB instance", lambda: attacker.post(path, body), True)
+    assert response.status == 200
+
+
+def test_a_predict_of_more_instances_than_vertex_takes_is_refused(attacker: Attacker) -> None:
+    path = vertex_path("/v1beta/models/text-embedding-004:predict")
+    body = {"instances": [{"content": "word"}] * 251}
+    response = attacker.attack("Vertex AI: predict x 251", lambda: attacker.post(path, body), True)
+    assert response.status == 400 and error_of(response) is not None and not developer_marks(response)
+    assert error_of(response)["message"] == (
+        "Unable to submit request because it has a batchSize value of 251 but the supported range is from 1 "
+        "(inclusive) to 251 (exclusive). Update the value and try again."
+    )
+
+
+@pytest.mark.parametrize(
+    "path", [VERTEX_GENERATE, vertex_path(f"/v1beta/models/{MODEL}:predict", express=True)], ids=["bearer", "express"]
+)
+def test_invalid_utf8_in_a_vertex_credential_gets_vertex_ais_401(attacker: Attacker, path: str) -> None:
+    """A bearer token (or, in express mode, a key) of bytes that are not UTF-8: Vertex AI's 401."""
+    header = b"Authorization: Bearer \xff\xfe\xfd" if "/projects/" in path else b"x-goog-api-key: AQ.\xff\xfe"
+    raw = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n".encode() + header + b"\r\n\r\n{}"
+    answer = exchange(attacker.url, raw)[0]
+    error = error_of(answer)
+    assert answer.status == 401 and error is not None and error["status"] == "UNAUTHENTICATED", answer.body[:300]
+    assert not developer_marks(answer), answer.body[:300]
+    attacker.figures.add("attack.inputs")
+    attacker.figures.add("attack.inputs.vertex")
 
 
 # --- 11, 12. errors at the edge ------------------------------------------------------------------

@@ -3,6 +3,11 @@
 calls: none ever comes back in a response (body or header), a log record, the subprocess's
 output, the journal, or any file under the server's working directory.
 
+On Vertex AI's routes the canaries are a bearer token (``ya29.``-shaped, on project paths, also refused
+by ``--access-token``), an express key (``AQ.``-shaped, by header and by ``?key=``) and the project a
+caller bills (``x-goog-user-project``); the same places are searched, Vertex AI's journals with them.
+(What a recording proxy writes of them is tests/server/test_vertex_recording.py's business.)
+
 Canaries sent *in request bodies* are content, not credentials: the default model quotes the last
 user message and the journal keeps the canonical request, by design, for the caller's own context.
 Those are checked against everything else (logs, output, files, headers, other contexts' journals,
@@ -23,11 +28,13 @@ from urllib.parse import unquote
 
 import pytest
 from reliability_support import (
+    EXPRESS_MODELS,
     GENERATE,
     MODEL,
     SSE,
     STREAM,
     VALID_BODY,
+    VERTEX_MODELS,
     Answer,
     Figures,
     LogWatch,
@@ -47,6 +54,12 @@ BEARER = canary("bearer")
 CREDENTIALS = {"header": HEADER_KEY, "query": QUERY_KEY, "bearer": BEARER}
 BODY_CANARY = canary("request-body")
 EXPECTED_KEY = canary("the-one-key-the-server-accepts")
+VERTEX_BEARER = "ya29." + canary("vertex-bearer")[4:]
+EXPRESS_CANARY = "AQ." + canary("vertex-express-key")[4:]
+USER_PROJECT = "billed-" + canary("user-project")[4:24].lower().replace("_", "-")
+VERTEX_CREDENTIALS = {"vertex bearer": VERTEX_BEARER, "express key": EXPRESS_CANARY, "user project": USER_PROJECT}
+CREDENTIALS.update(VERTEX_CREDENTIALS)
+EXPECTED_TOKEN = "ya29." + canary("the-one-token-the-server-accepts")[4:]
 
 
 def traces(secret: str) -> list[str]:
@@ -152,6 +165,95 @@ def credential_traffic(url: str, seen: Seen) -> None:
             seen.add(what, call(url, method, target, body, [*extra, *headers], key=key))
 
 
+def vertex_credential_traffic(url: str, seen: Seen) -> None:
+    """Every kind of Vertex AI call, with a canary bearer token on project paths and a canary express key
+    (by header and by ``?key=``) on express paths, each billing a canary user project."""
+    story = {"contents": [{"parts": [{"text": "a story"}]}]}
+    billed = ("x-goog-user-project", USER_PROJECT)
+    ways: list[tuple[str, str, str, list[tuple[str, str]], str | None]] = [
+        ("project bearer", VERTEX_MODELS, "", [("Authorization", f"Bearer {VERTEX_BEARER}"), billed], None),
+        ("express header", EXPRESS_MODELS, "", [billed], EXPRESS_CANARY),
+        ("express query", EXPRESS_MODELS, f"?key={EXPRESS_CANARY}", [billed], None),
+    ]
+    for how, base, query, extra, key in ways:
+        amp = "&" if query else "?"
+        calls: list[tuple[str, str, Any, list[tuple[str, str]]]] = [
+            ("POST", f"{base}/{MODEL}:generateContent{query}", VALID_BODY, []),
+            ("POST", f"{base}/{MODEL}:streamGenerateContent{query}{amp}alt=sse", story, []),
+            ("POST", f"{base}/{MODEL}:streamGenerateContent{query}", story, []),
+            ("POST", f"{base}/{MODEL}:countTokens{query}", VALID_BODY, []),
+            ("POST", f"{base}/{MODEL}:computeTokens{query}", VALID_BODY, []),
+            ("POST", f"{base}/gemini-embedding-001:embedContent{query}", {"content": {"parts": [{"text": "x"}]}}, []),
+            ("POST", f"{base}/text-embedding-004:predict{query}", {"instances": [{"content": "x"}]}, []),
+            ("GET", f"{base}{query}", b"", []),
+            ("GET", f"{base}/{MODEL}{query}", b"", []),
+            ("GET", f"/v1beta1/projects/p/locations/l/models{query}", b"", []),
+            # errors
+            ("POST", f"{base}/nope:generateContent{query}", VALID_BODY, []),
+            ("POST", f"{base}/{MODEL}:generateContent{query}", b'{"contents": [', []),
+            ("POST", f"{base}/{MODEL}:generateContent{query}", {**VALID_BODY, "nope": 1}, []),
+            ("POST", f"{base}/text-embedding-004:predict{query}", {"instances": 3}, []),
+            ("GET", f"{base}/{MODEL}:generateContent{query}", b"", []),
+            ("POST", f"{base}/{MODEL}:explode{query}", VALID_BODY, []),
+            # faults
+            (
+                "POST",
+                f"{base}/{MODEL}:generateContent{query}",
+                VALID_BODY,
+                [fault_header({"kind": "error", "code": 500})],
+            ),
+            (
+                "POST",
+                f"{base}/{MODEL}:generateContent{query}",
+                VALID_BODY,
+                [fault_header({"kind": "error", "code": 429, "retry_after_header": True})],
+            ),
+            (
+                "POST",
+                f"{base}/{MODEL}:streamGenerateContent{query}{amp}alt=sse",
+                story,
+                [fault_header({"kind": "midstream", "after_chunks": 1})],
+            ),
+            (
+                "POST",
+                f"{base}/{MODEL}:streamGenerateContent{query}",
+                story,
+                [fault_header({"kind": "midstream", "after_chunks": 1, "code": 429})],
+            ),
+            ("POST", f"{base}/{MODEL}:generateContent{query}", VALID_BODY, [fault_header({"kind": "block"})]),
+            ("POST", f"{base}/{MODEL}:generateContent{query}", VALID_BODY, [("x-emulator-fault", "{not json")]),
+            # control plane, as the same caller
+            ("GET", f"/_emulator/health{query}", b"", []),
+            ("PUT", f"/_emulator/faults{query}", [{"kind": "error", "code": 503, "times": 1}], []),
+            ("GET", f"/_emulator/faults{query}", b"", []),
+            ("POST", f"{base}/{MODEL}:generateContent{query}", VALID_BODY, []),
+            (
+                "PUT",
+                f"/_emulator/scenario{query}",
+                b'{"name": "s", "rules": [{"reply": "R {{ request }} {{ model }}", "times": "unlimited"}]}',
+                [],
+            ),
+            ("POST", f"{base}/{MODEL}:generateContent{query}", VALID_BODY, []),
+            ("GET", f"/_emulator/scenario{query}", b"", []),
+            ("DELETE", f"/_emulator/scenario{query}", b"", []),
+            ("GET", f"/_emulator/requests{query}", b"", []),
+            ("GET", f"/_emulator/cassette{query}", b"", []),
+        ]
+        for method, target, body, headers in calls:
+            what = f"vertex {how}: {method} {target[:80]} {headers[:1]}"
+            seen.add(what, call(url, method, target, body, [*extra, *headers], key=key))
+    refused = [  # the canaries where they do not belong: each refused, none echoed
+        ("POST", f"{VERTEX_MODELS}/{MODEL}:generateContent", [("x-goog-api-key", EXPRESS_CANARY[:3] + "x")]),
+        ("POST", f"{EXPRESS_MODELS}/{MODEL}:generateContent", [("x-goog-api-key", VERTEX_BEARER)]),
+        ("POST", f"{EXPRESS_MODELS}/{MODEL}:generateContent?key={VERTEX_BEARER}", [billed]),
+        ("POST", f"{VERTEX_MODELS}/{MODEL}:generateContent", [("Authorization", f"Basic {VERTEX_BEARER}"), billed]),
+    ]  # (a canary with a byte that is not UTF-8 breaks the access log: pinned in test_bad_input.py)
+    for method, target, headers in refused:
+        seen.add(
+            f"vertex refused: {target[:60]} {headers[:1]}", call(url, method, target, VALID_BODY, headers, key=None)
+        )
+
+
 def body_canary_traffic(url: str, seen: Seen) -> None:
     """The canary as content: in a rejected unknown field, in a bad value, and in a valid user message."""
     key = "body-canary-caller"
@@ -173,15 +275,19 @@ def journals(url: str, token: str | None = None) -> dict[str, str]:
     control plane that the server's ``--api-key`` protects (a canary key alone is refused there)."""
     opened = [("x-emulator-token", token)] if token else []
     found = {}
-    for how, key, query in [
-        ("header", HEADER_KEY, ""),
-        ("query", None, f"?key={QUERY_KEY}"),
-        ("bearer", "k-bearer", ""),
-        ("default", None, ""),
-        ("body", "body-canary-caller", ""),
+    bearer = [("Authorization", f"Bearer {VERTEX_BEARER}")]
+    for how, key, query, more in [
+        ("header", HEADER_KEY, "", []),
+        ("query", None, f"?key={QUERY_KEY}", []),
+        ("bearer", "k-bearer", "", []),
+        ("default", None, "", []),
+        ("body", "body-canary-caller", "", []),
+        ("vertex bearer", None, "", bearer),
+        ("express header", EXPRESS_CANARY, "", []),
+        ("express query", None, f"?key={EXPRESS_CANARY}", []),
     ]:
         for name in ("requests", "health", "faults", "scenario"):
-            answer = call(url, "GET", f"/_emulator/{name}{query}", headers=opened, key=key)
+            answer = call(url, "GET", f"/_emulator/{name}{query}", headers=[*opened, *more], key=key)
             assert answer.status == 200, (name, answer.body[:200])
             found[f"{how} {name}"] = answer.body.decode()
     return found
@@ -219,6 +325,20 @@ def check_files(root: Path, figures: Figures) -> None:
 @pytest.fixture(scope="module", autouse=True)
 def counted(figures: Figures) -> None:
     figures.set("secrets.canaries", len(CREDENTIALS) + 1)
+    figures.set("secrets.canaries.vertex", len(VERTEX_CREDENTIALS))
+
+
+def count_requests(seen: Seen, figures: Figures) -> None:
+    figures.add("secrets.requests", len(seen.answers))
+    figures.add("secrets.requests.vertex", sum(what.startswith("vertex") for what, _ in seen.answers))
+
+
+def check_vertex_journals(url: str) -> list[dict[str, Any]]:
+    """The journal of the canary bearer token's context: the Vertex AI calls it holds (the journals searched
+    must hold them), under their flavour."""
+    bearer = [("Authorization", f"Bearer {VERTEX_BEARER}")]
+    answer = call(url, "GET", "/_emulator/requests", headers=bearer, key=None)
+    return json.loads(answer.body)["requests"]
 
 
 @pytest.fixture
@@ -243,9 +363,13 @@ def test_canaries_never_leak_from_an_in_process_server(
     emu, logs, cwd = in_process
     seen = Seen()
     credential_traffic(emu.url, seen)
+    vertex_credential_traffic(emu.url, seen)
     body_canary_traffic(emu.url, seen)
     time.sleep(0.2)
+    count_requests(seen, figures)
     check_answers(seen, figures)
+    vertex_entries = check_vertex_journals(emu.url)
+    assert vertex_entries and {e["flavour"] for e in vertex_entries} == {"vertex"}
     for where, text in journals(emu.url).items():
         check_text(f"the journal ({where})", text, figures, allow_body=where.startswith("body requests"))
     for record in logs.since():
@@ -257,16 +381,25 @@ def test_canaries_never_leak_from_an_in_process_server(
 
 @pytest.mark.parametrize("accept_only", [False, True], ids=["any-key", "with-api-key"])
 def test_canaries_never_leak_from_a_served_process(tmp_path: Path, figures: Figures, accept_only: bool) -> None:
-    """``serve`` with its access log on (and, once, with --api-key, so every canary is a bad key)."""
-    args = ("--api-key", EXPECTED_KEY) if accept_only else ()
+    """``serve`` with its access log on (and, once, with --api-key and --access-token, so every canary is a
+    bad key or token)."""
+    args = ("--api-key", EXPECTED_KEY, "--access-token", EXPECTED_TOKEN) if accept_only else ()
     server = ServerProcess(*args, cwd=str(tmp_path))
     try:
         seen = Seen()
         credential_traffic(server.url, seen)
+        vertex_credential_traffic(server.url, seen)
         body_canary_traffic(server.url, seen)
+        count_requests(seen, figures)
         if accept_only:
             bad = [a for w, a in seen.answers if w.startswith("header: POST") and a.status == 400]
             assert bad and all(b"API_KEY_INVALID" in a.body for a in bad[:3])
+            refused = [(w, a) for w, a in seen.answers if w.startswith("vertex ") and ": POST /v1beta1/" in w]
+            wrong = [(w, a.status) for w, a in refused if a.status != 401 and b"Method not found." not in a.body]
+            assert refused and not wrong, wrong  # a path that names no method is refused before its caller
+        else:
+            served = [a for w, a in seen.answers if w.startswith("vertex ") and ":generateContent" in w]
+            assert sum(a.status == 200 for a in served) >= 6, [(a.status, a.body[:100]) for a in served]
         check_answers(seen, figures)
         if accept_only:
             assert call(server.url, "GET", "/_emulator/requests", key=HEADER_KEY).status == 403
@@ -276,10 +409,12 @@ def test_canaries_never_leak_from_a_served_process(tmp_path: Path, figures: Figu
         server.stop()
     output = server.output()
     assert b"POST /v1beta/models/" in output, "the access log was off: nothing was searched"
+    assert b"POST /v1beta1/publishers/google/models/" in output, "no Vertex AI call in the access log"
     check_text("the server's stdout and stderr", output, figures)
     # ``serve`` prints the key it accepts once, on purpose, as the line to eval; never anywhere else.
     printed = b"".join(server.stdout).decode() + b"".join(server.stderr).decode(errors="replace")
     assert printed.count(EXPECTED_KEY) == (1 if accept_only else 0)
+    assert EXPECTED_TOKEN not in printed and EXPECTED_TOKEN[5:21] not in printed
     if accept_only:
         assert f"export GEMINI_API_KEY={EXPECTED_KEY}\n" in b"".join(server.stdout).decode()
     check_files(tmp_path, figures)

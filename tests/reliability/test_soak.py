@@ -1,6 +1,7 @@
 """Soak: mixed traffic (unary, streams, faults, hang-ups, control calls, bad bodies) against one server
 in a subprocess, measuring that process alone (/proc/PID: VmRSS and open fds; asyncio tasks through
-a SIGUSR1 probe) after a warm-up and again after the traffic stops and settles.
+a SIGUSR1 probe) after a warm-up and again after the traffic stops and settles. Vertex AI's routes get
+their share (project paths with a bearer token, express paths with an ``AQ.`` key), faults included.
 
 ``GEMINI_SOAK_SECONDS`` (default 45, the CI run: some 7,000 requests) makes it longer (a deep run: 600)
 or shorter for a quick look.
@@ -21,20 +22,28 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from reliability_support import (
+    EXPRESS_MODELS,
     GENERATE,
     MODEL,
     SSE,
     STREAM,
     VALID_BODY,
+    VERTEX_GENERATE,
+    VERTEX_MODELS,
+    VERTEX_SSE,
     Figures,
     ServerProcess,
+    as_caller,
     control,
+    developer_marks,
     error_of,
     exchange,
     files_under,
     host_port,
     http_request,
+    is_vertex,
     serving,
+    vertex_serving,
 )
 
 SOAK_SECONDS = float(os.environ.get("GEMINI_SOAK_SECONDS", "45"))
@@ -83,18 +92,25 @@ class Worker:
             (5, self.control_calls),
             (4, self.bad_body),
             (1, self.slow_headers),
+            (15, self.vertex),
         ]
+        self.vertex_requests = 0
         self.weights = [w for w, _ in self.actions]
 
     def key(self) -> str:
         return f"soak-{self.rng.randrange(CONTEXTS)}"
 
     def keep_alive(self, method: str, path: str, body: str | None, key: str) -> tuple[int, bytes]:
+        """``key`` names the caller: sent as its API key, or on Vertex AI as its bearer token or express key."""
+        credentials, api_key = as_caller(path, key)
+        headers = dict(credentials) | ({"x-goog-api-key": api_key} if api_key else {})
+        if is_vertex(path):
+            self.vertex_requests += 1
         for attempt in (0, 1):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=15)
             try:
-                self.conn.request(method, path, body=body, headers={"x-goog-api-key": key})
+                self.conn.request(method, path, body=body, headers=headers)
                 response = self.conn.getresponse()
                 return response.status, response.read()
             except (http.client.HTTPException, OSError):
@@ -158,11 +174,55 @@ class Worker:
 
     def fault(self, key: str) -> None:
         fault = self.rng.choice(self.FAULTS)
-        path = self.rng.choice([GENERATE, SSE, STREAM])
-        data = http_request("POST", path, STORY.encode(), [("x-emulator-fault", json.dumps(fault))], key=key)
+        path = self.rng.choice(
+            [GENERATE, SSE, STREAM, VERTEX_GENERATE, VERTEX_SSE, f"{EXPRESS_MODELS}/{MODEL}:streamGenerateContent"]
+        )
+        credentials, api_key = as_caller(path, key)
+        data = http_request(
+            "POST", path, STORY.encode(), [*credentials, ("x-emulator-fault", json.dumps(fault))], key=api_key
+        )
+        self.vertex_requests += is_vertex(path)
         answers = exchange(self.url, data, timeout=15)
         if answers and answers[0].status >= 400:
             self.expect(error_of(answers[0]) is not None, f"fault {fault} without an envelope")
+            if is_vertex(path):
+                self.expect(not developer_marks(answers[0]), f"fault {fault} on {path}: {answers[0].body[:200]!r}")
+
+    def vertex(self, key: str) -> None:
+        """Vertex AI's calls: unary, both streams, tokens, embeddings, listings, and its 401 and 404."""
+        base = self.rng.choice([VERTEX_MODELS, EXPRESS_MODELS])
+        what = self.rng.randrange(9)
+        if what == 0:
+            status, body = self.keep_alive("POST", f"{base}/{MODEL}:generateContent", json.dumps(VALID_BODY), key)
+            self.expect(status == 200 and b'"createTime"' in body, f"vertex unary {status}")
+        elif what == 1:
+            status, body = self.keep_alive("POST", f"{base}/{MODEL}:streamGenerateContent?alt=sse", STORY, key)
+            self.expect(status == 200 and body.count(b"data: ") >= 2, f"vertex stream {status}")
+        elif what == 2:
+            status, body = self.keep_alive("POST", f"{base}/{MODEL}:streamGenerateContent", STORY, key)
+            self.expect(status == 200 and isinstance(json.loads(body), list), f"vertex array stream {status}")
+        elif what in (3, 4, 5):
+            method, path, payload = [
+                ("POST", f"{base}/{MODEL}:countTokens", json.dumps(VALID_BODY)),
+                ("POST", f"{base}/{MODEL}:computeTokens", json.dumps(VALID_BODY)),
+                ("POST", f"{base}/text-embedding-004:predict", json.dumps({"instances": [{"content": "x"}]})),
+            ][what - 3]
+            status, _ = self.keep_alive(method, path, payload, key)
+            self.expect(status == 200, f"{path} {status}")
+        elif what == 6:
+            status, _ = self.keep_alive("GET", self.rng.choice([base, f"{base}/{MODEL}"]), None, key)
+            self.expect(status == 200, f"vertex listing {status}")
+        else:  # a caller Vertex AI refuses (a Developer API key), or a model it does not serve
+            path = f"{VERTEX_MODELS}/{MODEL}:generateContent" if what == 7 else f"{base}/nope:generateContent"
+            headers = {"x-goog-api-key": key} if what == 7 else dict(as_caller(path, key)[0])
+            if what != 7 and not headers:
+                headers = {"x-goog-api-key": f"AQ.{key}"}
+            answer = exchange(self.url, http_request("POST", path, json.dumps(VALID_BODY).encode(), headers, key=None))
+            self.vertex_requests += 1
+            status = answer[0].status if answer else 0
+            self.expect(
+                status == (401 if what == 7 else 404) and not developer_marks(answer[0]), f"vertex refusal {status}"
+            )
 
     def hang_up(self, key: str) -> None:
         """A client that leaves mid-stream (after the first event, or before any), by FIN or by reset."""
@@ -233,6 +293,7 @@ class Worker:
 
 
 def traffic(url: str, seconds: float, seed: int) -> tuple[Counter[str], list[str]]:
+    """The actions taken (``vertex_requests``: the requests on Vertex AI's routes) and what went wrong."""
     workers = [Worker(url, seed * 100 + n) for n in range(WORKERS)]
     until = time.monotonic() + seconds
     threads = [threading.Thread(target=w.run, args=(until,)) for w in workers]
@@ -244,6 +305,7 @@ def traffic(url: str, seconds: float, seed: int) -> tuple[Counter[str], list[str
     failures: list[str] = []
     for worker in workers:
         counts.update(worker.counts)
+        counts["vertex_requests"] += worker.vertex_requests
         failures += worker.failures
     return counts, failures
 
@@ -273,25 +335,28 @@ def test_soak_mixed_traffic_leaves_no_trace(server: ServerProcess, figures: Figu
     end_rss = server.rss_kib()
 
     growth_mib = (end_rss - base_rss) / 1024
+    vertex_requests = counts.pop("vertex_requests")
     requests = sum(counts.values())
     figures.set("soak.seconds", elapsed)
     figures.set("soak.rss_mib", growth_mib)
     figures.set("soak.fds", end_fds - base_fds)
     figures.set("soak.tasks", end_tasks - base_tasks)
     figures.add("soak.requests", requests)
+    figures.add("soak.requests.vertex", vertex_requests)
     print(
-        f"\nsoak: {elapsed:.1f} s, {requests} requests ({requests / elapsed:.0f}/s) {dict(counts)}; "
+        f"\nsoak: {elapsed:.1f} s, {requests} requests ({requests / elapsed:.0f}/s, {vertex_requests} on Vertex AI's "
+        f"routes) {dict(counts)}; "
         f"rss {base_rss / 1024:.1f} -> peak {peak_rss / 1024:.1f} -> {end_rss / 1024:.1f} MiB ({growth_mib:+.1f}); "
         f"fds {base_fds} -> {end_fds}; tasks {base_tasks} -> {end_tasks} (settled in {settle_time:.1f} s)"
     )
     assert not failures, failures[:5]
-    assert all(counts[name] for name in ("unary", "stream", "fault", "hang_up", "control_calls", "slow_headers")), (
-        counts
-    )
+    assert all(
+        counts[name] for name in ("unary", "stream", "fault", "hang_up", "control_calls", "slow_headers", "vertex")
+    ), counts
     assert abs(end_fds - base_fds) <= FD_SLACK, (base_fds, end_fds)
     assert end_tasks <= base_tasks, (base_tasks, end_tasks)
     assert growth_mib < RSS_LIMIT_MIB, (base_rss, end_rss)
-    assert serving(server.url)
+    assert serving(server.url) and vertex_serving(server.url) and vertex_serving(server.url, express=True)
     output = server.output().decode(errors="replace")
     figures.add("tracebacks", output.count("Traceback (most recent call last)"))
     for sign in ("Traceback", "unexpected error", "Error handling request"):

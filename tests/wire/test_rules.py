@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.wire import errors, rules, validate
-from emulator.wire.call import Flavour, Operation
+from emulator.wire.call import Operation
 from emulator.wire.catalogue import Catalogue, ModelInfo, Traits
+from emulator.wire.flavour import Flavour
 
 CATALOGUE = Catalogue.load()
 GENERATE, STREAM, COUNT = Operation.GENERATE, Operation.STREAM, Operation.COUNT_TOKENS
