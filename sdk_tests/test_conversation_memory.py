@@ -161,7 +161,7 @@ def property_client(emulator_url: str) -> genai.Client:
     return harness.client(emulator_url, "developer", harness.key(__name__))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # examples: the profile's
 @given(items=st.lists(turns, max_size=8), kind=st.sampled_from(sorted(FACTS)))
 def test_an_answer_names_a_fact_iff_the_history_states_it(
     property_client: genai.Client, items: list[Turn], kind: str
