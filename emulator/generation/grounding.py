@@ -112,8 +112,14 @@ def _tokens(name: str) -> list[str]:
     return re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
 
 
-def _number(raw: str) -> int | float:
+MAX_DIGITS = 30
+"""Longer runs of digits are no quantity anyone asks a tool about (and ``int()`` refuses over 4,300)."""
+
+
+def _number(raw: str) -> int | float | None:
     clean = raw.replace(",", "")
+    if len(clean) > MAX_DIGITS:
+        return None
     return float(clean) if "." in clean else int(clean)
 
 
@@ -135,11 +141,8 @@ class Grounding:
         quotes = _covered([m.span() for m in _QUOTED.finditer(text)])
         self.persons = [w for w in self._persons(text, quotes) if w not in strong] + strong
         dated = _covered([m.span() for pattern in (_ISO, _MONTH_DAY, _DAY_MONTH) for m in pattern.finditer(text)])
-        self.numbers = [
-            (m.start(), m.end(), _number(m.group()))
-            for m in _NUMBER.finditer(text)
-            if not dated(m.start())  # a date's digits are no numbers of their own
-        ]
+        found = ((m, _number(m.group())) for m in _NUMBER.finditer(text) if not dated(m.start()))  # a date's digits
+        self.numbers = [(m.start(), m.end(), number) for m, number in found if number is not None]
         self.counts = [(_count(m.group(1)), m.group(2).lower()) for m in _COUNTED.finditer(text)]
         self.quoted = [next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(text)]
         self.dates = self._dates(text)

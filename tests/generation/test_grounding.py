@@ -188,3 +188,9 @@ def test_grounding_reads_the_prompt_once() -> None:
     assert g.value("location", {}, ["string"], 1) is MISSING  # each is lent once
     assert g.value("x", {}, ["integer"], 1) == 10 and g.value("y", {}, ["integer"], 1) is MISSING
     assert g.value("y", {}, ["number"], 1) == 2.5
+
+
+def test_a_run_of_digits_longer_than_any_quantity_is_no_number() -> None:
+    """``int()`` refuses strings of over 4,300 digits: such a run once turned a prompt into a 500."""
+    found = Grounding("divide " + "9" * 5000 + " by 3").numbers
+    assert [number for _, _, number in found] == [3]
