@@ -4,8 +4,10 @@ Bounded in count and in bytes: at most ``per_context`` entries and ``context_byt
 requests and replies per context (the oldest entries go first, the newest always stays), at most
 ``max_contexts`` contexts and ``total_bytes`` in all (the least recently used context gives way), so
 neither many contexts nor a few huge requests make a long-lived shared server grow without end.
-Entries hold the canonical request body and a summary of the reply; never an API key (contexts
-derived from a key are stored as a digest of it, see :func:`context_id`).
+Entries hold the canonical request body, the reply as sent (a unary body, or a stream's chunks and
+when each was written, for the inspector) and its summary, what answered and the faults applied
+(:class:`Trace`); never an API key (contexts derived from a key are stored as a digest of it, see
+:func:`context_id`), and no query the caller sent.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import hashlib
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -24,6 +29,8 @@ from pydantic import BaseModel, Field
 
 from .contexts import PerContext
 from .wire.errors import ApiError
+
+_monotonic = time.monotonic
 
 CONTEXT_HEADER = "x-emulator-context"
 DEFAULT_CONTEXT = "default"
@@ -68,6 +75,43 @@ class Entry(BaseModel):
     flavour: str = Field("developer", description="developer (the Gemini Developer API) or vertex (Vertex AI)")
     project: str | None = Field(None, description="Vertex AI: the project of the path (none in express mode)")
     location: str | None = Field(None, description="Vertex AI: the location of the path (none in express mode)")
+    path: str = Field(
+        "", description="the path as the SDKs write it, rebuilt: never the query sent (keys travel there)"
+    )
+    latency_ms: float | None = Field(None, description="milliseconds from the request read to its last byte")
+    backend: str = Field("", description="what answered: default, scenario:NAME rules[N], cassette:FILE #N, callable:F")
+    faults: list[str] = Field(default_factory=list, description="the faults applied, by kind and origin")
+
+
+@dataclass
+class Trace:
+    """What the dispatch and fault stages learn about one call as it is answered, for its entry.
+
+    Set through a context variable so that neither the backends nor the fault stage need the entry:
+    the router writes ``backend``, the fault stage appends to ``faults``.
+    """
+
+    backend: str = ""
+    faults: list[str] = field(default_factory=list)
+
+
+_TRACE: ContextVar[Trace | None] = ContextVar("emulator_trace", default=None)
+
+
+@contextmanager
+def tracing() -> Iterator[Trace]:
+    """A fresh :class:`Trace` for what is answered within (one call, in the handler's task)."""
+    trace = Trace()
+    token = _TRACE.set(trace)
+    try:
+        yield trace
+    finally:
+        _TRACE.reset(token)
+
+
+def current_trace() -> Trace | None:
+    """The trace of the call being answered, if any (None outside a handler, as in unit tests)."""
+    return _TRACE.get()
 
 
 def summarize(bodies: Iterable[dict[str, Any]], kind: str) -> ReplySummary:
@@ -121,7 +165,7 @@ class Record:
 
     __slots__ = (
         "seq", "time", "context", "model", "method", "version", "where", "size", "pool", "_request", "_reply",
-        "_bodies", "_entry",
+        "_bodies", "_entry", "path", "backend", "faults", "latency", "timing", "_answer", "_start",
     )  # fmt: skip
 
     def __init__(
@@ -134,12 +178,24 @@ class Record:
         version: str,
         request: dict[str, Any],
         where: tuple[str, str | None, str | None] = ("developer", None, None),
+        path: str = "",
     ) -> None:
         self.seq, self.time, self.context, self.model, self.method, self.version = (
             seq, time, context, model, method, version,
         )  # fmt: skip
         self.where = where
         """The flavour, project and location of the call."""
+        self.path = path
+        self.backend = ""
+        """What answered (see :class:`Trace`); set when the backend has answered."""
+        self.faults: tuple[str, ...] = ()
+        self.latency: float | None = None
+        """Seconds from the journal's record to the reply's end; None while the call runs."""
+        self.timing: tuple[float, ...] = ()
+        """A stream's chunks: seconds from the record to each write (8 bytes each, counted in ``size``)."""
+        self._answer: bytes | None = None
+        """The reply as sent (a unary body, or a stream's chunks as one JSON array), for the inspector."""
+        self._start = _monotonic()
         self._request = _snapshot(request)
         self.size = len(self._request) if isinstance(self._request, bytes) else 0
         self.pool: _Pool | None = None
@@ -163,19 +219,56 @@ class Record:
     @reply.setter
     def reply(self, summary: ReplySummary | None) -> None:
         self._reply, self._bodies = summary, None
+        self._ended()
         if self._entry is not None:
             self._entry.reply = summary
 
-    def replied(self, bodies: bytes | list[dict[str, Any]], kind: str, size: int = 0) -> None:
-        """The reply: the chunks of a stream (``size`` bytes as sent), or a unary body as sent; summarised
-        when first read."""
+    def replied(
+        self, bodies: bytes | list[dict[str, Any]], kind: str, size: int = 0, timing: tuple[float, ...] = ()
+    ) -> None:
+        """The reply: the chunks of a stream (``size`` bytes as sent, written ``timing`` seconds after the
+        record), or a unary body as sent; summarised when first read.
+
+        The answer is kept as JSON bytes for the inspector, counted once: a unary body is the bytes
+        sent; a stream's array is counted as the ``size`` written plus its timings.
+        """
         self._reply, self._bodies = None, (bodies, kind)
-        grown = len(bodies) if isinstance(bodies, bytes) else size
+        if isinstance(bodies, bytes):
+            self._answer, grown = bodies, len(bodies)
+        else:
+            frozen = _snapshot_list(bodies)
+            self._answer, grown = frozen, (size or len(frozen or b"")) + 8 * len(timing)
+        self.timing = timing
         self.size += grown
         if self.pool is not None:
             self.pool.grow(grown)
+        self._ended()
         if self._entry is not None:
             self._entry.reply = self.reply
+
+    def since_start(self) -> float:
+        """Seconds since the call was recorded, for a stream's chunk timings."""
+        return _monotonic() - self._start
+
+    def traced(self, trace: Trace) -> None:
+        """What answered the call and the faults applied, as the trace of its answer tells."""
+        self.backend, self.faults = trace.backend, tuple(trace.faults)
+
+    def answer(self) -> Any:
+        """The reply as sent: a unary body, a stream's list of chunks, or None (an error, or not yet)."""
+        return orjson.loads(self._answer) if self._answer is not None else None
+
+    @property
+    def status(self) -> int | None:
+        """The HTTP status of the answer (0: the connection was cut by a fault); None while it runs."""
+        reply = self.reply if self.latency is not None else None
+        return reply.status if reply is not None else None
+
+    def _ended(self) -> None:
+        if self.latency is None:
+            self.latency = _monotonic() - self._start
+        if self.pool is not None:
+            self.pool.journal.ended(self)
 
     def entry(self) -> Entry:
         """The entry as a model; kept for the next read unless large (the tree of a large request
@@ -185,9 +278,10 @@ class Record:
         entry = Entry(
             seq=self.seq, time=self.time, context=self.context, model=self.model, method=self.method,
             version=self.version, request=self.request, reply=self.reply, flavour=self.where[0],
-            project=self.where[1], location=self.where[2],
+            project=self.where[1], location=self.where[2], path=self.path, backend=self.backend,
+            faults=list(self.faults), latency_ms=None if self.latency is None else round(self.latency * 1000, 3),
         )  # fmt: skip
-        if self.size <= _KEEP_BUILT:
+        if self.size <= _KEEP_BUILT and self.latency is not None:  # a running call's entry is not final
             self._entry = entry
         return entry
 
@@ -200,6 +294,14 @@ def _snapshot(body: dict[str, Any]) -> bytes | dict[str, Any]:
         return orjson.dumps(body)
     except TypeError:  # integers beyond 64 bits in free-form values
         return copy.deepcopy(body)
+
+
+def _snapshot_list(bodies: list[dict[str, Any]]) -> bytes | None:
+    """A stream's chunks as JSON bytes; None when they do not encode (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(bodies)
+    except TypeError:
+        return None
 
 
 def _thaw(snapshot: bytes | dict[str, Any]) -> dict[str, Any]:
@@ -246,6 +348,8 @@ class Journal:
         self.context_bytes, self.total_bytes = context_bytes, total_bytes
         self.bytes = 0
         """Bytes of every entry held (request snapshots and replies as sent)."""
+        self.watchers: list[Callable[[Record, bool], None]] = []
+        """Told of every call as it starts (``False``) and ends (``True``): the inspector's live view."""
 
     def record(
         self,
@@ -255,10 +359,11 @@ class Journal:
         version: str,
         request: dict[str, Any],
         where: tuple[str, str | None, str | None] = ("developer", None, None),
+        path: str = "",
     ) -> Record:
         """Keeps one call, with a snapshot of ``request``; older entries make room for it. ``where`` is the
         call's flavour, project and location."""
-        entry = Record(next(self._seq), time.time(), context, model, method, version, request, where)
+        entry = Record(next(self._seq), time.time(), context, model, method, version, request, where, path)
         pool = self._entries.state(context)
         pool.add(entry)
         while pool.bytes > self.context_bytes and len(pool) > 1:
@@ -267,7 +372,23 @@ class Journal:
             if self.bytes <= self.total_bytes or name == context:
                 break
             self._entries.forget(name)
+        for watcher in self.watchers:
+            watcher(entry, False)
         return entry
+
+    def ended(self, record: Record) -> None:
+        """A call has its reply: the watchers are told."""
+        for watcher in self.watchers:
+            watcher(record, True)
+
+    def find(self, seq: int) -> Record | None:
+        """The entry numbered ``seq``, if still held (a scan: only the inspector asks, one click at a time)."""
+        for pool in self._entries.values():
+            if pool and pool[0].seq <= seq <= pool[-1].seq:
+                for record in pool:
+                    if record.seq == seq:
+                        return record
+        return None
 
     def _forget(self, pool: _Pool) -> None:
         while pool:

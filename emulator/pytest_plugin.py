@@ -17,7 +17,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -94,12 +94,15 @@ def gemini_emulator(pytestconfig: pytest.Config) -> Iterator[Any]:
 class GeminiContext:
     """One test's view of the emulator: its key, its clients, its journal and its backends."""
 
-    def __init__(self, emulator: Any, key: str) -> None:
+    def __init__(self, emulator: Any, key: str, test: str = "") -> None:
         self.emulator = emulator
         self.url: str = emulator.url
         self.key = key
+        self.test = test
+        """The test's name: an inline scenario's name when it gives none."""
 
-    def _control(self, method: str, name: str, body: bytes | None = None) -> Any:
+    def _control(self, method: str, name: str, body: bytes | None = None, what: str = "") -> Any:
+        """A control-plane call; a refusal fails the test with the emulator's sentence, not a traceback."""
         headers = {"x-goog-api-key": self.key, "content-type": "application/json"}
         if body is not None and not body.lstrip().startswith((b"{", b"[")):
             headers["content-type"] = "application/yaml"
@@ -108,8 +111,13 @@ class GeminiContext:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return json.load(response)
         except urllib.error.HTTPError as exc:
-            message = json.load(exc).get("error", {}).get("message", exc.reason)
-            raise AssertionError(f"gemini-emulator control plane: {message}") from None
+            try:
+                message = json.load(exc).get("error", {}).get("message", exc.reason)
+            except ValueError:
+                message = f"{exc.code} {exc.reason}"
+        except OSError as exc:
+            message = f"cannot reach the emulator at {self.url} ({exc}); is it running?"
+        _fail(f"gemini-emulator: {what or name.split('?')[0]}: {message}")
 
     def client(self, **http_options: Any) -> genai.Client:
         from google import genai
@@ -137,10 +145,15 @@ class GeminiContext:
     def use_scenario(self, source: str | Path | dict[str, Any]) -> None:
         """Answers this test from a scenario: a YAML or JSON file, or the document itself."""
         if isinstance(source, dict):
-            name, body = "inline", json.dumps(source).encode()
+            if "name" not in source:  # a file names its scenario; inline, the test's name does
+                source = {"name": self.test or "inline scenario", **source}
+            name, body = "inline scenario", json.dumps(source).encode()
         else:
-            name, body = Path(source).name, Path(source).read_bytes()
-        self._control("PUT", f"scenario?name={urllib.parse.quote(name)}", body)
+            path = Path(source)
+            if not path.is_file():
+                _fail(f"gemini-emulator: no scenario file at {path} (a path relative to where pytest runs, or a dict)")
+            name, body = path.name, path.read_bytes()
+        self._control("PUT", f"scenario?name={urllib.parse.quote(name)}", body, "the scenario was refused")
 
     def use_faults(self, *faults: dict[str, Any]) -> None:
         """Makes this test's calls misbehave (see the README's fault kinds); none clears them."""
@@ -153,12 +166,17 @@ class GeminiContext:
 
         router = getattr(self.emulator, "router", None)
         if router is None:
-            raise pytest.UsageError("gemini_model needs the in-process emulator, not --gemini-emulator-url")
+            _fail(
+                "gemini-emulator: gemini_model and use_model need the in-process emulator: run without "
+                f"--gemini-emulator-url and {URL_ENV}"
+            )
         router.use(context_id({}, self.key), lambda fallback: FunctionBackend(function, fallback), function.__name__)
 
     def use_cassette(self, name: str, record_mode: str | None = None) -> None:
         """Answers this test from a cassette, NAME relative to the emulator's cassette root."""
-        self._control("PUT", "cassette", json.dumps({"name": name, "record_mode": record_mode}).encode())
+        self._control(
+            "PUT", "cassette", json.dumps({"name": name, "record_mode": record_mode}).encode(), "the cassette"
+        )
 
     def cassette_report(self) -> dict[str, Any]:
         """The test's cassette with its misses and unused interactions."""
@@ -178,7 +196,8 @@ class GeminiContext:
     @property
     def last_request(self) -> Entry:
         found = self.requests
-        assert found, "the code under test made no model call"
+        if not found:
+            _fail("gemini-emulator: the code under test made no model call in this test (gemini.requests is empty)")
         return found[-1]
 
     def attempts(self, model: str = "*") -> int:
@@ -206,7 +225,7 @@ def gemini(
     gemini_emulator: Any, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[GeminiContext]:
     """This test's context; also points ``genai.Client()`` built by the code under test at the emulator."""
-    context = GeminiContext(gemini_emulator, f"gemini-test-{uuid.uuid4().hex}")
+    context = GeminiContext(gemini_emulator, f"gemini-test-{uuid.uuid4().hex}", request.node.name)
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", context.url)
     monkeypatch.setenv("GEMINI_API_KEY", context.key)
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)  # the SDK would prefer it over GEMINI_API_KEY
@@ -217,13 +236,31 @@ def gemini(
         context.use_model(marker.kwargs.get("function") or marker.args[0])
     cassette = request.node.get_closest_marker("gemini_cassette")
     if cassette is not None:
-        context.use_cassette(cassette_name(request, cassette))
+        name = cassette_name(request, cassette)
+        replay_only = request.config.getoption("--gemini-record-mode") == "none"
+        if replay_only and not isinstance(gemini_emulator, _External) and not _recorded(request.config.rootpath / name):
+            _fail(
+                f"gemini-emulator: no cassette {name} for this test; record it once with "
+                "`pytest --gemini-record-mode once` (calls go to --gemini-upstream with the key your code uses), "
+                "then replay it offline"
+            )
+        context.use_cassette(name)
     yield context
     if cassette is not None and request.config.getoption("--gemini-strict-cassettes"):
         report = context.cassette_report()
         if report["misses"] or report["unused"]:
             unused = "".join(f"\n  unused: {u}" for u in report["unused"])
             pytest.fail(f"{report['cassette']}: {report['misses']} miss(es){unused}", pytrace=False)
+
+
+def _fail(message: str) -> NoReturn:
+    """A clean failure: the sentence, no traceback through the plugin."""
+    pytest.fail(message, pytrace=False)
+
+
+def _recorded(path: Path) -> bool:
+    """A cassette, or the journal a recorder killed before folding left of it."""
+    return path.exists() or path.with_name(f".{path.name}.pending.jsonl").exists()
 
 
 @pytest.fixture

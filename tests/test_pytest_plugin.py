@@ -117,3 +117,43 @@ def test_cassette_marker_records_once_then_replays_offline(pytester: pytest.Pyte
     missed.assert_outcomes(failed=1, errors=1)  # the miss fails the test; strict mode adds the unused recording
     missed.stdout.fnmatch_lines(["*unused: POST*streamGenerateContent*"])
     missed.stdout.fnmatch_lines(["*differs at contents[[]2].parts[[]0].text: 'another message' != 'second message'*"])
+
+
+ERROR_TESTS = """
+import pytest
+
+
+@pytest.mark.gemini_cassette
+def test_never_recorded(genai_client):
+    genai_client.models.generate_content(model="gemini-2.5-flash", contents="hi")
+
+
+@pytest.mark.gemini_scenario({"rules": [{"reply": {"text": "scripted"}}]})
+def test_inline_scenario_without_a_name(genai_client):
+    assert genai_client.models.generate_content(model="gemini-2.5-flash", contents="hi").text == "scripted"
+
+
+def test_a_bad_scenario(gemini):
+    gemini.use_scenario({"name": "mine", "rules": [{"reply": 3}]})
+
+
+def test_no_call_made(gemini):
+    gemini.last_request
+"""
+
+
+def test_plugin_errors_are_clean_failures_that_say_what_to_do(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_errors=ERROR_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "gemini-emulator: no cassette cassettes/test_errors/test_never_recorded.yaml for this test; record it "
+            "once with `pytest --gemini-record-mode once` (calls go to --gemini-upstream with the key your code "
+            "uses), then replay it offline",
+            "gemini-emulator: the scenario was refused: inline scenario: rules[[]0]: reply: *",
+            "gemini-emulator: the code under test made no model call in this test (gemini.requests is empty)",
+        ]
+    )
+    output = result.stdout.str()
+    assert "AssertionError" not in output and "pytest_plugin.py" not in output  # no internals in the report

@@ -36,7 +36,7 @@ from typing import Any, NoReturn, TypeVar
 
 import aiohttp
 
-from ..cassette import journal, store
+from ..cassette import journal, redact, store
 from ..cassette.matching import Matcher, vertex_endpoint
 from ..cassette.model import Event, Interaction, RecordedRequest, RecordedResponse
 from ..cassette.redact import Secret, Whole
@@ -105,6 +105,10 @@ class RecordingBackend:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: set[asyncio.Task[Any]] = set()
         self._folding: asyncio.Task[None] | None = None
+        self.written = 0
+        """Interactions this recorder journaled (each synced before its client got the answer)."""
+        self.streams = 0
+        """How many of them were streams."""
         _LIVE.add(self)
 
     async def answer(self, call: Call) -> Reply | StreamReply:
@@ -228,6 +232,10 @@ class RecordingBackend:
             raise ApiError(
                 400, f"gemini-emulator refused to write the cassette: {exc}", "FAILED_PRECONDITION"
             ) from None
+        self.written += 1
+        self.streams += interaction.response.streamed
+        for watcher in WATCHERS:
+            watcher(self)
         if due and self._folding is None:  # beside the appends, which go on meanwhile
             self._folding = self._keep(asyncio.to_thread(self._fold, False, frozenset(self._keys)))
 
@@ -283,7 +291,35 @@ class RecordingBackend:
         if self._folding is not None:
             await self._folding
         await asyncio.to_thread(self._fold, True, frozenset(self._keys))
+        if self.written:
+            WRITTEN[self.path] = await asyncio.to_thread(self.summary)
 
+    def secrets_on_disk(self) -> int:
+        """Credential-shaped strings, and pieces of the keys this recorder saw, in the cassette and its journal
+        as they are on disk now: a check of the redaction, which refuses to write any (so 0)."""
+        found = 0
+        for target in (self.path, journal.journal_path(self.path)):
+            with contextlib.suppress(OSError):
+                text = target.read_text(encoding="utf-8", errors="replace")
+                found += len(redact.find_secrets(text)) + len(redact.find_disguised(text, self._keys))
+        return found
+
+    def summary(self) -> str:
+        """What this recorder wrote, in one line: ``wrote 4 interactions, 2 streams, 0 secrets to PATH``."""
+        counts = (_count(self.written, "interaction"), _count(self.streams, "stream"))
+        return f"wrote {counts[0]}, {counts[1]}, {_count(self.secrets_on_disk(), 'secret')} to {self.path}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+WATCHERS: list[Callable[[RecordingBackend], None]] = []
+"""Told after each interaction a recorder wrote: the ``serve`` command's progress line on a terminal."""
+
+WRITTEN: dict[Path, str] = {}
+"""Each cassette a closed recorder of this process wrote into, with its :meth:`RecordingBackend.summary`:
+what ``serve`` prints at exit."""
 
 _LIVE: weakref.WeakSet[RecordingBackend] = weakref.WeakSet()
 

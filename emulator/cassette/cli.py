@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -14,9 +16,46 @@ from . import convert, files, journal, lint, redact, store
 from .matching import api_path, flavour_of, vertex_path
 from .model import FORMAT, Cassette, CassetteError, Interaction
 
-app = typer.Typer(help="Inspect, lint, redact and convert cassettes.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Inspect, lint, redact and convert cassettes.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
 _TARGETS = ("readable", "vcrpy", "genai-replay")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _walk(paths: list[Path], verb: str) -> Iterator[tuple[Path, Callable[[str], None]]]:
+    """Each path with how to print a line about it: behind a rich progress bar when stdout is a terminal
+    and there are several files, plainly (quiet) otherwise."""
+    if len(paths) < 2 or not sys.stdout.isatty():
+        for path in paths:
+            yield path, typer.echo
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn(verb),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[at]}"),
+    )
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task(verb, total=len(paths), at="")
+
+        def say(line: str) -> None:
+            progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+        for path in paths:
+            progress.update(task, at=str(path))
+            yield path, say
+            progress.advance(task)
 
 
 def _load(path: Path) -> Cassette:
@@ -122,10 +161,12 @@ def show(
 @app.command("lint")
 def lint_command(files: Annotated[list[Path], typer.Argument(help="Cassette files.")]) -> None:
     """Secrets, cut streams, invalid JSON, duplicates, missing or unknown format version; exit 1 on findings."""
-    findings = [f for path in files for f in lint.lint(path)]
-    for finding in findings:
-        typer.echo(str(finding))
-    typer.echo(f"{len(findings)} finding(s) in {len(files)} file(s)", err=True)
+    findings = 0
+    for path, say in _walk(files, "linting"):
+        for finding in lint.lint(path):
+            say(str(finding))
+            findings += 1
+    typer.echo(f"linted {_count(len(files), 'file')}: {_count(findings, 'finding')}", err=True)
     if findings:
         raise typer.Exit(1)
 
@@ -136,7 +177,8 @@ def redact_command(
     secret: Annotated[list[str] | None, typer.Option("--secret", "-s", help="A value to remove everywhere.")] = None,
 ) -> None:
     """Redacts in place: credential headers, ?key=, every --secret and every key-like string found."""
-    for path in files:
+    changed_files = 0
+    for path, say in _walk(files, "redacting"):
         cassette = _load(path)
         shot = store.snapshot(path)  # the file and any journal a recording left: both are rewritten
         before = shot.text or ""
@@ -148,7 +190,10 @@ def redact_command(
             typer.echo(f"error: {path}: {exc}", err=True)
             raise typer.Exit(2) from None
         changed = shot.journal is not None or store.read_text(path) != before
-        typer.echo(f"{path}: {'redacted' if changed else 'unchanged'}")
+        changed_files += changed
+        say(f"{path}: {'redacted' if changed else 'unchanged'}")
+    unchanged = len(files) - changed_files
+    typer.echo(f"redacted {_count(len(files), 'file')}: {changed_files} changed, {unchanged} unchanged", err=True)
 
 
 @app.command("convert")

@@ -1,46 +1,67 @@
-"""The file primitives every cassette writer stands on: a lock that leaves nothing behind, and a
-replace that readers never see half done.
+"""The file primitives every cassette writer stands on: a lock that leaves nothing beside the
+cassette, and a replace that readers never see half done.
 
-Writers serialise on ``flock`` of ``.NAME.lock`` rather than the cassette, whose inode changes with
-every replace. The holder removes the lock file as it lets go, so nothing is left behind; a writer
-that then finds it has locked a file no longer at that path starts again, so the removal never
-lets two writers in at once. A whole write replaces the file in one ``os.replace`` of a synced
-temporary file, so a reader sees the old cassette or the new one, never half of one.
+Writers serialise on a lock file of their own under ``tempfile.gettempdir()/gemini-emulator-locks/``,
+named by the SHA-256 of the cassette's resolved path, rather than on the cassette, whose inode
+changes with every replace; nothing is ever created beside the cassette but the cassette (and its
+journal while recording). The lock is filelock's, which is ``flock`` on POSIX and ``msvcrt.locking``
+on Windows, so the package imports and serves there too. A whole write replaces the file in one
+``os.replace`` of a synced temporary file, so a reader sees the old cassette or the new one, never
+half of one.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
+
 MAX_BYTES = 64 * 1024 * 1024
 """The largest cassette (or journal) read; writes that would pass it are refused."""
 
+LOCK_DIR_NAME = "gemini-emulator-locks"
 
-def flock(where: Path, create: bool, wait: bool = True) -> int | None:
-    """A descriptor of ``where`` holding its flock, once what it locked is still what the path names
-    (a holder may remove the file while others wait on it); None if absent, or busy and not ``wait``."""
-    while True:
-        try:
-            fd = os.open(where, (os.O_RDWR | os.O_CREAT if create else os.O_RDONLY) | os.O_CLOEXEC, 0o644)
-        except FileNotFoundError:
-            return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            os.close(fd)
-            return None
-        except BaseException:
-            os.close(fd)
-            raise
-        if stamp(where, fd) is not None:
-            return fd
-        os.close(fd)
+
+def lock_dir() -> Path:
+    return Path(tempfile.gettempdir()) / LOCK_DIR_NAME
+
+
+def lock_path(path: Path) -> Path:
+    """Where the lock of ``path`` lives: one file per resolved path, away from the user's folders."""
+    key = hashlib.sha256(os.fsencode(Path(path).resolve())).hexdigest()
+    return lock_dir() / f"{key}.lock"
+
+
+def _lock(path: Path) -> filelock.BaseFileLock:
+    folder = lock_dir()
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            os.chmod(folder, 0o1777)  # shared like the temporary folder itself: any user's recorder locks here
+    # a fresh object per holder: each has its own descriptor, so threads exclude each other as processes do
+    return filelock.FileLock(lock_path(path), mode=0o666, thread_local=False)
+
+
+def claim(where: Path, wait: bool = True) -> filelock.BaseFileLock | None:
+    """The held lock of ``where`` while that file exists; None if it is absent, or busy and not ``wait``.
+    Release it with ``.release()``."""
+    if not os.path.lexists(where):
+        return None
+    lock = _lock(where)
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except filelock.Timeout:
+        return None
+    if not os.path.lexists(where):  # gone while we waited: nothing left to claim
+        lock.release()
+        return None
+    return lock
 
 
 def stamp(path: Path, fd: int | None = None) -> tuple[int, int, int] | None:
@@ -58,24 +79,23 @@ def stamp(path: Path, fd: int | None = None) -> tuple[int, int, int] | None:
 @contextlib.contextmanager
 def locked(path: Path, required: bool = True) -> Iterator[None]:
     """Exclusive across processes and threads alike, since each holder opens its own descriptor.
-    Not ``required`` (readers): when the lock cannot be had (a read-only folder), go on without."""
+    Not ``required`` (readers): when the lock cannot be had (an unwritable temporary folder), go on without."""
     path = Path(path)
-    lock = path.with_name(f".{path.name}.lock")
+    lock: filelock.BaseFileLock | None = None
     try:
         if required:
             path.parent.mkdir(parents=True, exist_ok=True)
-        fd = flock(lock, create=True)
+        lock = _lock(path)
+        lock.acquire()
     except OSError:
         if required:
             raise
-        fd = None
+        lock = None
     try:
         yield
     finally:
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(lock)  # while still holding it: see the module's notes
-            os.close(fd)
+        if lock is not None:
+            lock.release()
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -31,6 +31,10 @@ JOURNAL_KEY = "journal"
 _JOURNAL_TAG = "gemini-emulator-journal"
 
 
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)  # POSIX only
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows only: no newline translation
+
+
 def journal_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.pending.jsonl")
 
@@ -121,7 +125,7 @@ def journal_append(path: Path, interactions: list[Interaction], secrets: Iterabl
     with files.locked(path):
         cassette_size = path.stat().st_size if path.exists() else 0
         where = journal_path(path)
-        fd = os.open(where, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(where, os.O_RDWR | os.O_APPEND | os.O_CREAT | _CLOEXEC | _BINARY, 0o644)
         size = -1
         try:
             size = _heal(fd)

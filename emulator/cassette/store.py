@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,13 +194,13 @@ def compact(path: Path, secrets: Iterable[Secret] = frozenset(), wait: bool = Tr
     file that exists but cannot be read is an error, never overwritten.
 
     Parsing and rendering (seconds for tens of megabytes) hold no lock, so appends go on meanwhile;
-    only one folder at a time, though, by a flock of the journal itself (which appends never take):
+    only one folder at a time, though, by a lock of the journal itself (which appends never take):
     without ``wait`` another fold in progress means this one is not needed. The lock is taken only
     to read both files as one state and, at the end, to check that nobody replaced the cassette
     since and swap the new one in.
     """
     path = Path(path)
-    claim = files.flock(journal_path(path), create=False, wait=wait)
+    claim = files.claim(journal_path(path), wait=wait)
     if claim is None:
         return
     try:
@@ -220,7 +219,7 @@ def compact(path: Path, secrets: Iterable[Secret] = frozenset(), wait: bool = Tr
             elif not now.lines:
                 journal_path(path).unlink()  # a journal a crash cut short before its first line
     finally:
-        os.close(claim)
+        claim.release()
 
 
 def append(path: Path, interactions: list[Interaction], secrets: Iterable[Secret] = frozenset()) -> None:

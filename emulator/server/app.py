@@ -25,8 +25,9 @@ from ..wire.catalogue import Catalogue
 from ..wire.errors import ApiError
 from ..wire.signatures import Signer
 from .control import Control
-from .faults import Faults, FaultStage
+from .faults import FaultStage
 from .handlers import Api
+from .inspector import Inspector, TracedFaults
 from .responses import error_response
 from .streaming import Streams
 from .trust import ControlTrust
@@ -110,7 +111,7 @@ def create_app(
     journal = Journal(
         settings.journal_per_context, settings.max_contexts, settings.journal_context_bytes, settings.journal_bytes
     )
-    signer, faults = Signer(), Faults(settings.max_contexts)
+    signer, faults = Signer(), TracedFaults(settings.max_contexts)
     streams = Streams(signer)
     catalogue = catalogue or Catalogue.load(settings.models_file, settings.any_model)
     api = Api(settings, catalogue, router, journal, signer, FaultStage(faults), streams)
@@ -123,7 +124,10 @@ def create_app(
     control = Control(
         router, journal, scenario_factory, cassette_chooser(settings), trust, faults, settings.body_timeout
     )
+    inspector = Inspector(journal, trust)
     app = web.Application(middlewares=[guard], client_max_size=settings.max_body_bytes)
+    app.router.add_route("*", "/_emulator/ui", inspector.handle)
+    app.router.add_route("*", "/_emulator/ui/{tail:.*}", inspector.handle)
     app.router.add_route("*", "/_emulator/{name}", control.handle, expect_handler=expect_continue)
     app.router.add_route("*", "/{prefix:.+}/_emulator/{name}", control.handle, expect_handler=expect_continue)
     app.router.add_route("*", "/{tail:.*}", api.handle, expect_handler=expect_continue)
@@ -138,5 +142,6 @@ def create_app(
         await close_all()
 
     app.on_shutdown.append(closing)
+    app.on_shutdown.append(inspector.close)
     app.on_cleanup.append(closing_recorders)
     return app

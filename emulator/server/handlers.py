@@ -13,7 +13,7 @@ from aiohttp import web
 
 from ..backends.base import Reply
 from ..dispatch.router import Router
-from ..journal import Journal, context_id, failed
+from ..journal import Journal, context_id, failed, tracing
 from ..offload import HEAVY_BYTES, no_collection, off_loop
 from ..settings import Settings
 from ..wire import auth, encode, errors, routes, validate
@@ -62,10 +62,14 @@ class Api:
             return error_response(error.on(flavour), as_array=as_array)
         where = (call.flavour.value, call.project, call.location)
         entry = self.journal.record(
-            call.context, call.model.model_id, call.operation.value, call.version, call.body, where
+            call.context, call.model.model_id, call.operation.value, call.version, call.body, where, call.path
         )
         try:
-            reply = await self.faults.answer(call, request.headers.get(FAULT_HEADER), self.backend)
+            with tracing() as trace:
+                try:
+                    reply = await self.faults.answer(call, request.headers.get(FAULT_HEADER), self.backend)
+                finally:
+                    entry.traced(trace)
         except ValueError as bad_header:
             rejected = errors.invalid_argument(str(bad_header))
             entry.reply = failed(rejected)

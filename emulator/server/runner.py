@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import ipaddress
 import logging
@@ -20,6 +21,13 @@ from .app import API_KEY, AccessLogger, QuietProtocolErrors, create_app
 from .protocol import DeadlineRunner
 
 log = logging.getLogger("emulator")
+
+
+_IN_USE = {errno.EADDRINUSE, 10048}  # 10048: WSAEADDRINUSE, what Windows says
+
+
+class BindError(OSError):
+    """The address cannot be bound, in one sentence that says what to do."""
 
 
 def check_bind(settings: Settings) -> None:
@@ -53,7 +61,13 @@ async def start_site(app: web.Application, settings: Settings) -> tuple[web.AppR
     )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno in _IN_USE or getattr(exc, "winerror", None) in _IN_USE:
+            raise BindError(f"port {settings.port} is in use; pass --port 0 for a free one") from None
+        raise BindError(f"cannot bind {settings.host}:{settings.port}: {exc.strerror or exc}") from None
     host_bound, port_bound = runner.addresses[0][:2]
     shown = f"[{host_bound}]" if ":" in host_bound else host_bound
     return runner, f"http://{shown}:{port_bound}"

@@ -91,6 +91,7 @@ class Streams:
         response: web.StreamResponse,
     ) -> web.StreamResponse:
         sent: list[Chunk] = []
+        timing: list[float] = []
         signed: set[int] = set()
         array = encode.JsonArrayStream()
         written = 0
@@ -100,6 +101,7 @@ class Streams:
                 sent.append(chunk)
                 data = array.element(chunk) if as_array else encode.sse_event(chunk, call.flavour)
                 written += len(data)
+                timing.append(entry.since_start())
                 await response.write(data)
                 if len(sent) % _YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # a long answer written in one go would hold the loop
@@ -127,7 +129,7 @@ class Streams:
         finally:
             await _close(chunks)
         if entry.reply is None:
-            entry.replied(sent, "stream", written)
+            entry.replied(sent, "stream", written, tuple(timing))
         if as_array:
             await response.write(array.close())
         await response.write_eof()

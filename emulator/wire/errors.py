@@ -151,6 +151,11 @@ def method_not_found() -> ApiError:
     return ApiError(404, MSG_METHOD_NOT_FOUND)
 
 
+def unimplemented(feature: str, hint: str = "") -> ApiError:
+    """A call the real API serves and this emulator does not: the emulator's limit, not the caller's bug."""
+    return ApiError(501, f"gemini-emulator does not emulate {feature} yet{hint}")
+
+
 def model_not_found(model: str, version: str, method: str) -> ApiError:
     """The real 404 (as recorded in 2026): generate calls point at ``ModelService.ListModels``, the others at
     ``ListModels``, and a batch of embeddings is named for the single call it is made of."""

@@ -3,6 +3,10 @@
 Paths are matched after any prefix the client's base URL carries (``http://h/prefix/v1beta/...``). A
 path under ``projects/{p}/locations/{l}/`` or ``publishers/{publisher}/`` (express mode, no project)
 is Vertex AI's; every other is the Developer API's.
+
+A path the real API serves but this emulator does not (files, caches, batches, tuning, the OpenAI-compatible
+endpoint, ...) answers 501 UNIMPLEMENTED naming the feature; a path the real API does not have keeps the real
+``404 Method not found.``.
 """
 
 from __future__ import annotations
@@ -25,8 +29,84 @@ _VERTEX = re.compile(
 )
 
 
+_SERVED = "(?:generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)"
+"""A tuned model's calls the emulator serves (by POST): another HTTP method on them is no real call at all."""
+# What the real service serves and the emulator does not, by the path after the version (and after a Vertex AI
+# call's ``projects/p/locations/l/``): (pattern, feature named in the 501).
+_DEVELOPER_UNEMULATED = tuple(
+    (re.compile(pattern), feature)
+    for pattern, feature in (
+        (r"^files(?:/|:|$)", "the Files API (files)"),
+        (r"^generatedFiles(?:/|$)", "the Files API (generatedFiles)"),
+        (r"^cachedContents(?:/|$)", "context caching (cachedContents)"),
+        (r"^batches(?:/|:|$)", "the Batch API (batches)"),
+        (r"^models/[^/:]+:(?:batchGenerateContent|asyncBatchEmbedContent)$", "the Batch API (batches)"),
+        (
+            rf"^tunedModels(?:/[^/:]+)?(?:/operations(?:/.*)?)?(?::(?!{_SERVED}$)[A-Za-z]+)?$",
+            "model tuning (tunedModels)",
+        ),
+        (r"^tunedModels/[^/]+/permissions(?:/.*)?$", "model tuning (tunedModels permissions)"),
+        (r"^operations(?:/|$)", "long-running operations (operations)"),
+        (r"^models/[^/:]+/operations(?:/|$)", "long-running operations (operations)"),
+        (r"^models/[^/:]+:(?:predict|predictLongRunning)$", "Imagen and Veo (predict, predictLongRunning)"),
+        (r"^openai(?:/|$)", "the OpenAI-compatible API (openai/)"),
+        (r"^corpora(?:/|$)", "semantic retrieval (corpora)"),
+        (r"^fileSearchStores(?:/|$)", "File Search stores (fileSearchStores)"),
+        (r"^authTokens(?:/|$)", "ephemeral tokens for the Live API (authTokens)"),
+    )
+)
+_VERTEX_UNEMULATED = tuple(
+    (re.compile(pattern), feature)
+    for pattern, feature in (
+        (r"^cachedContents(?:/|$)", "context caching (cachedContents)"),
+        (r"^batchPredictionJobs(?:/|$)", "batch prediction (batchPredictionJobs)"),
+        (r"^tuningJobs(?:/|$)", "model tuning (tuningJobs)"),
+        (r"^operations(?:/|$)", "long-running operations (operations)"),
+        (r"^endpoints/openapi(?:/|$)", "the OpenAI-compatible API (endpoints/openapi)"),
+        (r"^ragCorpora(?:/|$)", "RAG Engine (ragCorpora)"),
+        (r"^reasoningEngines(?:/|$)", "Agent Engine (reasoningEngines)"),
+        (r"^publishers/google/models/[^/:]+:(?:predictLongRunning|fetchPredictOperation)$", "Veo (predictLongRunning)"),
+    )
+)
+_VERTEX_SCOPE = re.compile(r"^projects/[^/]+/locations/[^/]+/")
+_LIVE = "GenerativeService.BidiGenerateContent"
+_ROOT_HINT = "; it serves the Developer API under /v1beta/, /v1/ and /v1alpha/ and Vertex AI under /v1/ and /v1beta1/"
+
+
+def unemulated(path: str) -> str | None:
+    """The feature of the real API that ``path`` names and this emulator does not serve, if it names one."""
+    if path in ("", "/"):
+        return "the service root (GET /)"
+    if _LIVE in path:
+        return "the Live API (BidiGenerateContent)"
+    match = _PATH.match(path)
+    if match is None:
+        return None
+    version, rest = match["version"], match["rest"]
+    scoped = _VERTEX_SCOPE.match(rest)
+    if scoped is not None or rest.startswith("publishers/"):
+        table, rest = _VERTEX_UNEMULATED, rest[scoped.end() :] if scoped else rest
+        if version not in VERTEX_VERSIONS:
+            return None
+    else:
+        table = _DEVELOPER_UNEMULATED
+        if version not in VERSIONS:
+            return None
+    return next((feature for pattern, feature in table if pattern.match(rest)), None)
+
+
 def resolve(http_method: str, path: str) -> Target:
-    """The call a request names; unknown paths and wrong HTTP methods get the front end's 404."""
+    """The call a request names; unknown paths and wrong HTTP methods get the front end's 404, the real API's
+    paths this emulator does not serve a 501 naming what is missing."""
+    try:
+        return _resolve(http_method, path)
+    except errors.ApiError as missing:
+        if missing.code == 404 and (feature := unemulated(path)) is not None:
+            raise errors.unimplemented(feature, _ROOT_HINT if path in ("", "/") else "") from None
+        raise
+
+
+def _resolve(http_method: str, path: str) -> Target:
     match = _PATH.match(path)
     if match is None:
         raise errors.method_not_found()

@@ -133,12 +133,12 @@ def test_redact_in_place_is_idempotent_and_keeps_the_shape(tmp_path: Path) -> No
     plain = tmp_path / "plain.yaml"
     plain.write_text(yaml.safe_dump(to_vcrpy(Cassette(interactions=[leaky]))))
     code, out = invoke("redact", plain, "--secret", "s3cret-value")
-    assert code == 0 and out.strip() == f"{plain}: redacted"
+    assert code == 0 and out.splitlines() == [f"{plain}: redacted", "redacted 1 file: 1 changed, 0 unchanged"]
     text = plain.read_text()
     assert "s3cret-value" not in text and KEY not in text
     assert "format" not in text and "string:" in text  # still a plain vcrpy cassette
     code, out = invoke("redact", plain, "--secret", "s3cret-value")
-    assert code == 0 and out.strip() == f"{plain}: unchanged"
+    assert code == 0 and out.splitlines()[0] == f"{plain}: unchanged"
     assert plain.read_text() == text
     code, out = invoke("lint", plain)
     assert "redacted" not in out and "credential" not in out
@@ -165,3 +165,50 @@ def test_convert_between_all_three(tmp_path: Path) -> None:
     assert code == 2 and "--to must be one of" in out
     code, out = invoke("convert", tmp_path / "missing.yaml", tmp_path / "x.yaml")
     assert code == 2 and "cannot read" in out
+
+
+def test_lint_and_redact_over_many_files_end_with_a_one_line_summary(tmp_path: Path) -> None:
+    paths = [tmp_path / f"c{n}.yaml" for n in range(12)]
+    for path in paths:
+        save(sample(), path)
+    leaky = unary("x")
+    leaky.request.headers = {"x-goog-api-key": [KEY]}
+    paths[3].write_text(yaml.safe_dump(to_vcrpy(Cassette(interactions=[leaky]))))
+    code, out = invoke("lint", *paths)
+    assert code == 1
+    findings = [line for line in out.splitlines() if line.startswith(str(paths[3]))]
+    assert out.splitlines()[-1] == f"linted 12 files: {len(findings)} findings"
+    code, out = invoke("redact", *paths)
+    assert code == 0 and out.splitlines()[-1] == "redacted 12 files: 1 changed, 11 unchanged"
+
+
+def test_a_terminal_sees_a_progress_bar_and_a_pipe_does_not(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    paths = [tmp_path / f"c{n}.yaml" for n in range(5)]
+    for path in paths:
+        save(sample(), path)
+    command = [sys.executable, "-m", "emulator", "cassette", "lint", *map(str, paths)]
+    piped = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert piped.stdout == "" and piped.stderr == "linted 5 files: 0 findings\n"
+    main, child = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
+    process = subprocess.Popen(command, stdout=child, stderr=child, env=env)
+    os.close(child)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    process.wait(timeout=60)
+    os.close(main)
+    text = seen.decode("utf-8", "replace")
+    assert "linting" in text and "5/5" in text  # rich's bar, transient: it is gone once done
+    assert text.rstrip().endswith("linted 5 files: 0 findings")

@@ -3,8 +3,9 @@ any point, and nothing left behind once folded."""
 
 from __future__ import annotations
 
-import fcntl
+import hashlib
 import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -72,6 +73,22 @@ def test_readers_and_writers_leave_no_lock_file(tmp_path: Path) -> None:
     load(path)  # a journal exists: the reader locks, and cleans up after itself
     append(path, [unary("c")])
     assert not [name for name in beside(path) if name.endswith((".lock", ".tmp"))]
+
+
+def test_locks_live_under_the_temporary_folder_named_by_the_resolved_path(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with files.locked(path):
+        lock = files.lock_path(path)
+        assert lock.parent == Path(tempfile.gettempdir()) / "gemini-emulator-locks"
+        assert lock.exists()
+        assert lock.name == hashlib.sha256(os.fsencode(path.resolve())).hexdigest() + ".lock"
+        assert beside(path) == []
+    assert files.lock_path(tmp_path / "sub" / ".." / "c.yaml") == lock  # one lock per resolved path
+
+
+def test_nothing_in_the_package_imports_fcntl() -> None:
+    root = Path(files.__file__).resolve().parent.parent
+    assert not [p for p in root.rglob("*.py") if "fcntl" in p.read_text(encoding="utf-8")]
 
 
 def test_a_torn_last_line_is_ignored_and_cut_off_by_the_next_append(tmp_path: Path) -> None:
@@ -204,13 +221,13 @@ def test_one_fold_at_a_time(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     save(Cassette(interactions=[unary("a")]), path)
     journaled(path, "b")
-    claim = os.open(journal.journal_path(path), os.O_RDONLY)
-    fcntl.flock(claim, fcntl.LOCK_EX)  # another folder is at work
+    claim = files.claim(journal.journal_path(path))  # another folder is at work
+    assert claim is not None
     try:
         compact(path, wait=False)
         assert journal.journal_path(path).exists()
     finally:
-        os.close(claim)
+        claim.release()
     compact(path, wait=False)
     assert beside(path) == ["c.yaml"]
 

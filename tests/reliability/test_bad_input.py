@@ -167,13 +167,16 @@ class Judge:
             return "protocol" if silent_close else "crash: no answer"
         if answer.corrupt:
             return f"crash: {answer.corrupt}"
-        if answer.status >= 500 or answer.status < 100:
+        unimplemented = answer.status == 501 and answer.content_type.startswith("application/json")
+        unimplemented &= head or (error_of(answer) or {}).get("status") == "UNIMPLEMENTED"
+        if (answer.status >= 500 and not unimplemented) or answer.status < 100:  # 501: a real path not emulated
             return f"crash: status {answer.status}"
         json_type = answer.content_type.startswith("application/json")
         if vertex and answer.status >= 400 and (marks := developer_marks(answer)):
             return f"{WRONG_FLAVOUR}: {marks}"
         if head:
-            return "envelope" if json_type and 400 <= answer.status < 500 else ("accepted" if ok else "crash: HEAD")
+            enveloped = json_type and (400 <= answer.status < 500 or unimplemented)
+            return "envelope" if enveloped else ("accepted" if ok else "crash: HEAD")
         error = error_of(answer) if json_type else None
         if error is not None:
             if error["code"] != answer.status or answer.status < 400:
