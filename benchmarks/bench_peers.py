@@ -84,38 +84,6 @@ def _bare_sse_body() -> bytes:
 
 BARE_SSE_BODY = _bare_sse_body()
 
-# wrk: POST body and headers, a count of non-200 answers, and the latency distribution (--latency).
-WRK_LUA = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["x-goog-api-key"] = "%(key)s"
-wrk.body = %(body)s
-
-local threads = {}
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  non200 = 0
-end
-
-function response(status, headers, body)
-  if status ~= 200 then
-    non200 = non200 + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local bad = 0
-  for _, thread in ipairs(threads) do
-    bad = bad + thread:get("non200")
-  end
-  io.write(string.format("BENCH non200=%%d p50=%%d p99=%%d\\n", bad, latency:percentile(50), latency:percentile(99)))
-end
-"""
-
-
 # --------------------------------------------------------------------------------------------------
 # Servers
 # --------------------------------------------------------------------------------------------------
@@ -461,7 +429,7 @@ def print_table(results: list[Result]) -> None:
             vs_bare = f"{rate(emu) / rate(bare):.2f}" if bare and rate(bare) else "-"
             print(f"{mode:<5} {conc:>4} {ratio:>15} {per:<10} {per_req:>16} {cpu_aim:>18} {cpu_bare:>16} {vs_bare:>13}")
     print("(emulator/aimock: req/s for unary, events/s for sse; req/s emu/aimock: answers (streams) per second)")
-    print("(issue 15 targets: emulator/aimock >= 1.2 for unary req/s at c=8 and c=64 and for SSE events/s;")
+    print("(targets: emulator/aimock >= 1.2 for unary req/s at c=8 and c=64 and for SSE events/s;")
     print(" emulator CPU/req at c=8 <= 2x bare's)")
 
 
@@ -505,7 +473,7 @@ def main(argv: list[str]) -> int:
             for mode in PATHS:
                 luas[mode] = tmp / f"{mode}.lua"
                 body = "[==[" + bs.REQUEST_BODY.decode() + "]==]"
-                luas[mode].write_text(WRK_LUA % {"key": API_KEY, "body": body})
+                luas[mode].write_text(bs.WRK_LUA % {"key": API_KEY, "body": body, "requests": ""})  # p50/p99 reported
             servers += [start_bare(), start_emulator()]
             if isinstance(aimock, str):
                 print(f"aimock: {aimock}")

@@ -270,7 +270,7 @@ function done(summary, latency, requests)
   for _, thread in ipairs(threads) do
     bad = bad + thread:get("non200")
   end
-  io.write(string.format("BENCH non200=%%d\\n", bad))
+  io.write(string.format("BENCH non200=%%d p50=%%d p99=%%d\\n", bad, latency:percentile(50), latency:percentile(99)))
 end
 """
 

@@ -85,10 +85,11 @@ class Entry(BaseModel):
 
 @dataclass
 class Trace:
-    """What the dispatch and fault stages learn about one call as it is answered, for its entry.
+    """What the backends and the fault stage tell of one call as they answer it, for its entry.
 
-    Set through a context variable so that neither the backends nor the fault stage need the entry:
-    the router writes ``backend``, the fault stage appends to ``faults``.
+    Set through a context variable so that neither needs the entry: the backend that answers names
+    itself (:func:`answered_by`; the innermost wins, so a scenario that hands a call to its fallback is
+    named by the fallback), the fault stage adds the faults it applies (:func:`faulted`).
     """
 
     backend: str = ""
@@ -112,6 +113,18 @@ def tracing() -> Iterator[Trace]:
 def current_trace() -> Trace | None:
     """The trace of the call being answered, if any (None outside a handler, as in unit tests)."""
     return _TRACE.get()
+
+
+def answered_by(label: str) -> None:
+    """Names what answers the call being answered (``default``, ``scenario:NAME rules[N]``, ...)."""
+    if (trace := _TRACE.get()) is not None:
+        trace.backend = label
+
+
+def faulted(label: str) -> None:
+    """Adds a fault applied to the call being answered (``error (header)``, ``quota``, ...)."""
+    if (trace := _TRACE.get()) is not None:
+        trace.faults.append(label)
 
 
 def summarize(bodies: Iterable[dict[str, Any]], kind: str) -> ReplySummary:

@@ -29,6 +29,7 @@ from ..generation import embeddings, figures, framing, function_calls, instructi
 from ..generation.conversation import last_user_text
 from ..generation.grounding import Grounding
 from ..generation.schema_values import cut_json, value_for_schema
+from ..journal import answered_by
 from ..offload import HEAVY_BYTES, off_loop
 from ..wire import errors, profiles, tokens
 from ..wire.call import Call, Operation
@@ -222,6 +223,7 @@ class DefaultBackend:
         self.seed = seed
 
     async def answer(self, call: Call) -> Reply | StreamReply:
+        answered_by("default")
         if call.size > HEAVY_BYTES:
             return await off_loop(self.answer_now, call)
         try:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..generation import framing, memory
 from ..generation.memory import Memory
+from ..journal import answered_by
 from ..wire.call import Call, Operation
 from ..wire.errors import ApiError
 from .base import Backend, Reply, StreamReply
@@ -136,6 +137,8 @@ class FunctionBackend:
 
                 self.fallback = DefaultBackend()
             return await self.fallback.answer(call)
+        function = self.function
+        answered_by(f"callable:{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', '?')}")
         request = decode_request(call.body)
         turn = sum(1 for c in request.contents if c.role != "model")
         context = ModelContext(

@@ -40,6 +40,7 @@ from ..cassette import journal, redact, store
 from ..cassette.matching import Matcher, vertex_endpoint
 from ..cassette.model import Event, Interaction, RecordedRequest, RecordedResponse
 from ..cassette.redact import Secret, Whole
+from ..journal import answered_by
 from ..wire.call import Call
 from ..wire.errors import ApiError
 from .base import Reply, StreamReply
@@ -112,13 +113,16 @@ class RecordingBackend:
         _LIVE.add(self)
 
     async def answer(self, call: Call) -> Reply | StreamReply:
-        if self.replay is not None:
-            try:
-                return await self.replay.answer(call)
-            except ApiError as miss:
-                if not self.record_new or miss.status != "FAILED_PRECONDITION":
-                    raise
-        return await self._forward(call)
+        try:
+            if self.replay is not None:
+                try:
+                    return await self.replay.answer(call)
+                except ApiError as miss:
+                    if not self.record_new or miss.status != "FAILED_PRECONDITION":
+                        raise
+            return await self._forward(call)
+        finally:
+            answered_by(f"cassette:{self.path.name} (recording)")
 
     def _session_now(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

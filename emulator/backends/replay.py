@@ -19,6 +19,7 @@ from typing import Any
 
 from ..cassette.matching import VERTEX_GLOBAL, Index, Matcher
 from ..cassette.model import Cassette, Interaction
+from ..journal import answered_by
 from ..wire.call import Call
 from ..wire.errors import ApiError
 from ..wire.flavour import Flavour
@@ -71,9 +72,12 @@ class ReplayBackend:
     async def answer(self, call: Call) -> Reply | StreamReply:
         uri = replay_uri(call)
         interaction = self.index.take("POST", uri, call.body)
+        label = f"cassette:{self.cassette.path.name if self.cassette.path else 'inline'}"
         if interaction is None:
             self.misses += 1
+            answered_by(f"{label} (miss)")
             raise self._miss(call, uri)
+        answered_by(f"{label} #{self.index.ordinal(interaction)}")
         response = interaction.response
         if response.events is not None:
             return StreamReply(self._events(interaction))

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..generation.framing import digest
+from ..journal import answered_by
 from ..offload import HEAVY_BYTES, off_loop
 from ..scenarios import failures, render
 from ..scenarios.conditions import Groups
@@ -63,13 +64,16 @@ class ScriptedBackend:
         if picked is None:
             if self.scenario.unmatched == "default":
                 return await self.fallback.answer(call)
+            answered_by(f"scenario:{self.scenario.name} (no rule matched)")
             raise self._unmatched(facts)
         index, groups = picked
         rule = self.scenario.rules[index]
         if rule.fault is not None and rule.reply is None and rule.error is None and rule.block is None:
             answer = await self.fallback.answer(call)
+            answered_by(f"scenario:{self.scenario.name} {rule.label(index)}")  # the rule's fault, the answer
             answer.fault = rule.fault
             return answer
+        answered_by(f"scenario:{self.scenario.name} {rule.label(index)}")
         try:
             reply = self._prepare(rule, call, facts.context(self.scenario.name, groups), self._seed(call, index))
         except TemplateError as exc:

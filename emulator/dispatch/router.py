@@ -12,12 +12,10 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..backends.base import Backend, Reply, StreamReply
 from ..contexts import PerContext
-from ..journal import Trace, current_trace
-from ..wire.call import Call, Operation
+from ..wire.call import Call
 
 _OVERRIDE = -1  # key of a context's override among its made backends
 Factory = Callable[[Backend], Backend]
@@ -91,9 +89,7 @@ class Router:
         return bool(getattr(self._backend(context, model_id), "replays", False))
 
     async def answer(self, call: Call) -> Reply | StreamReply:
-        backend = self.backend_for(call)
-        trace = current_trace()
-        return await (backend.answer(call) if trace is None else labelled(backend, call, trace))
+        return await self.backend_for(call).answer(call)
 
     def use(self, context: str, factory: Factory, description: str = "", weight: int = 0) -> list[str]:
         """Gives ``context`` a backend of its own (fresh state), ahead of the static routes.
@@ -141,69 +137,4 @@ class _Static:
         self.router, self.context = router, context
 
     async def answer(self, call: Call) -> Reply | StreamReply:
-        backend = self.router.static_backend(self.context, call.model.model_id)
-        trace = current_trace()
-        return await (backend.answer(call) if trace is None else labelled(backend, call, trace))
-
-
-async def labelled(backend: Backend, call: Call, trace: Trace) -> Reply | StreamReply:
-    """``backend``'s answer, with what answered written to ``trace.backend`` for the journal.
-
-    The backends do not say which rule or interaction they used, so their counters are compared
-    before and after (a list of rule uses, a dict of replays taken: cheap beside the answer). What
-    answers innermost wins: a scenario that handed the call to its fallback names the fallback.
-    """
-    before = _progress(backend)
-    trace.backend = ""
-    try:
-        reply = await backend.answer(call)
-    except BaseException:
-        trace.backend = trace.backend or _label(backend, call, before, failed=True)
-        raise
-    if reply.fault is not None and not trace.faults:  # a scenario rule's fault, unless a set one won
-        trace.faults.append(f"{reply.fault.kind} (scenario rule)")
-    trace.backend = _label(backend, call, before) or trace.backend or _label(backend, call, before, failed=True)
-    return reply
-
-
-def _progress(backend: Backend) -> Any:
-    """What a backend has consumed so far: rule uses of a scenario, replays taken of a cassette."""
-    if (used := getattr(backend, "_used", None)) is not None:
-        return list(used)
-    index = getattr(backend, "index", None)
-    taken = getattr(index, "_taken", None)
-    return dict(taken) if isinstance(taken, dict) else None
-
-
-def _label(backend: Backend, call: Call, before: Any, failed: bool = False) -> str:
-    """A short name for what answered ("" when ``backend`` handed the call on and ``failed`` is False)."""
-    kind = type(backend).__name__
-    if kind == "ScriptedBackend":
-        name = backend.scenario.name  # type: ignore[attr-defined]
-        for index, (was, now) in enumerate(zip(before, backend._used, strict=False)):  # type: ignore[attr-defined]
-            if now != was:
-                return f"scenario:{name} {backend.scenario.rules[index].label(index)}"  # type: ignore[attr-defined]
-        return f"scenario:{name} (no rule matched)" if failed else ""
-    if kind in ("ReplayBackend", "RecordingBackend"):
-        return _cassette_label(backend, before)
-    if kind == "FunctionBackend":
-        if call.operation not in (Operation.GENERATE, Operation.STREAM):
-            return "default"  # a callable answers generation only; its fallback is the default model
-        function = backend.function  # type: ignore[attr-defined]
-        return f"callable:{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', '?')}"
-    if kind == "DefaultBackend":
-        return "default"
-    return kind
-
-
-def _cassette_label(backend: Backend, before: Any) -> str:
-    path = getattr(backend, "path", None) or getattr(getattr(backend, "cassette", None), "path", None)
-    name = f"cassette:{getattr(path, 'name', None) or 'inline'}"
-    if type(backend).__name__ == "RecordingBackend":
-        return f"{name} (recording)"
-    index = backend.index  # type: ignore[attr-defined]
-    for key, count in index._taken.items():
-        if count != before.get(key, 0):
-            positions = index._by_key[key]
-            return f"{name} #{positions[min(count - 1, len(positions) - 1)]}"
-    return f"{name} (miss)"
+        return await self.router.static_backend(self.context, call.model.model_id).answer(call)

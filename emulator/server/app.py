@@ -25,9 +25,9 @@ from ..wire.catalogue import Catalogue
 from ..wire.errors import ApiError
 from ..wire.signatures import Signer
 from .control import Control
-from .faults import FaultStage
+from .faults import Faults, FaultStage
 from .handlers import Api
-from .inspector import Inspector, TracedFaults
+from .inspector import Inspector
 from .responses import error_response
 from .streaming import Streams
 from .trust import ControlTrust
@@ -111,7 +111,7 @@ def create_app(
     journal = Journal(
         settings.journal_per_context, settings.max_contexts, settings.journal_context_bytes, settings.journal_bytes
     )
-    signer, faults = Signer(), TracedFaults(settings.max_contexts)
+    signer, faults = Signer(), Faults(settings.max_contexts)
     streams = Streams(signer)
     catalogue = catalogue or Catalogue.load(settings.models_file, settings.any_model)
     api = Api(settings, catalogue, router, journal, signer, FaultStage(faults), streams)

@@ -25,6 +25,7 @@ from typing import Any
 from ..backends.base import Backend, Reply, StreamReply
 from ..contexts import PerContext
 from ..generation import framing
+from ..journal import faulted
 from ..wire import errors, tokens
 from ..wire.call import Call
 from ..wire.faultspec import CONNECTION_KINDS, STREAM_KINDS, Fault, from_header
@@ -122,7 +123,9 @@ class Faults:
                 wait = state.quotas.setdefault(index, _Quota()).admit(fault, prompt_tokens(), time.monotonic())
                 if wait is None:
                     continue
+                faulted("quota")
                 raise errors.quota_exceeded(model, max(1, round(wait)), fault.rpm or fault.tpm or 0)
+            faulted(f"{fault.kind} ({'header' if isinstance(index, str) else 'set'})")
             return fault
         return None
 
@@ -147,6 +150,7 @@ class FaultStage:
         reply = await backend.answer(call)
         if fault is None and reply.fault is not None:  # a scenario rule asked for one
             fault = reply.fault
+            faulted(f"{fault.kind} (scenario rule)")
             replaced = await _before(call, fault)
             if replaced is not None:
                 return replaced

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import shlex
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,8 @@ from aiohttp import web
 
 from ..cassette import excerpt
 from ..cassette.model import CassetteError
-from ..journal import Entry, Journal, Record, current_trace
+from ..journal import Entry, Journal, Record
 from ..wire.errors import ApiError
-from ..wire.faultspec import Fault
-from .faults import Faults
 from .responses import error_response
 from .trust import ControlTrust
 
@@ -52,23 +49,6 @@ QUEUE = 1000
 """Events a slow page may fall behind by; past it, events are dropped and the page catches up on its next load."""
 KEEP_ALIVE = 15.0
 PREVIEW = 160
-
-
-class TracedFaults(Faults):
-    """The fault lists, telling the journal's trace which fault each call got (the stage does not say)."""
-
-    def choose(self, context: str, model: str, header: str | None, prompt_tokens: Callable[[], int]) -> Fault | None:
-        trace = current_trace()
-        try:
-            fault = super().choose(context, model, header, prompt_tokens)
-        except ApiError:
-            if trace is not None:
-                trace.faults.append("quota")
-            raise
-        if fault is not None and trace is not None:
-            origin = "set" if any(fault is f for f in self.get(context)) else "header"
-            trace.faults.append(f"{fault.kind} ({origin})")
-        return fault
 
 
 def summary(record: Record) -> dict[str, Any]:

@@ -221,7 +221,7 @@ class Catalogue:
             name = _publisher_name(name).split("@", 1)[0]
             model = self.get(name, flavour)
             if model is None or not model.name.startswith("models/"):
-                raise vertex.model_not_found(_full(name).split("/", 1)[1], project, location)
+                raise errors.publisher_model_not_found(_full(name).split("/", 1)[1], project, location)
             return self._publisher_entry(model)
         model = self.get(name)
         if model is None:
@@ -283,7 +283,7 @@ class Catalogue:
             if model is None and recorded:
                 model = self.stand_in(name, _RECORDED)
             if model is None or not model.name.startswith("models/"):
-                raise vertex.model_not_found(_full(name).split("/", 1)[1], project, location)
+                raise errors.publisher_model_not_found(_full(name).split("/", 1)[1], project, location)
         if not model.supports(method, Flavour.VERTEX):
             if method == "predict" and (
                 model.model_id.startswith("gemini") or model.supports("generateContent", Flavour.VERTEX)
@@ -291,7 +291,7 @@ class Catalogue:
                 raise vertex.gemini_predict()
             if name.startswith("endpoints/"):
                 raise vertex.endpoint_not_found(name.split("/", 1)[1], project, location)
-            raise vertex.model_not_found(model.model_id, project, location)
+            raise errors.publisher_model_not_found(model.model_id, project, location)
         return model
 
     def _publisher_entry(self, model: ModelInfo) -> dict[str, Any]:

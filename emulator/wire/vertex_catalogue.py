@@ -84,10 +84,6 @@ def own_model(
     return body
 
 
-def model_not_found(model_id: str, project: str | None, location: str | None) -> errors.ApiError:
-    return errors.publisher_model_not_found(model_id, project, location)
-
-
 def endpoint_not_found(endpoint_id: str, project: str | None, location: str | None) -> errors.ApiError:
     """Vertex AI's 404 for an endpoint the project lacks, as a tuned model's caller met it (googleapis/python-genai
     issue 1706, 2025-11): ``Endpoint `projects/…/locations/us-central1/endpoints/7070…` not found.``"""
