@@ -7,10 +7,21 @@ unary and as an SSE stream (``streamGenerateContent?alt=sse``):
 - ``bare``: an aiohttp handler that reads the body and answers fixed bytes (for the stream, a fixed
   sequence of SSE events);
 - ``emulator``: this package on its default settings (strict validation, journal on, access log
-  off), started the way ``bench_server.py`` starts it;
+  off), started the way ``bench_server.py`` starts it, on the event loop ``serve`` picks by default
+  (uvloop when installed); with ``--loops`` one more row per other loop, e.g. ``emulator-asyncio``,
+  so that what uvloop buys is measured in the same run;
 - ``aimock``: ``@copilotkit/aimock`` (Node), installed by this script with npm into
   ``~/.cache/gemini-emulator-bench/aimock`` and started on a free loopback port with a catch-all
   fixture answering the same text. Skipped, with a message, when node or npm is missing.
+
+The bare handler runs on the emulator's default loop (``--bare-loops`` adds others), so that the
+ratio to it is the emulator's own cost, not the loop's. Which loop each child really runs is read
+from its memory map (``/proc/<pid>/maps``: uvloop's extension is loaded or not) and printed.
+
+aimock cuts its answer into SSE events of ``--aimock-chunk-size`` characters. By default
+(``match``) the size is chosen so that aimock sends as many events per answer as the emulator does
+for the same text (both probed at start), which makes the SSE comparison like for like; the events
+per answer of every server are printed either way.
 
 At each concurrency (default 1, 8, 64) the servers are measured one after the other, per mode, so
 drift hits them alike. Printed per cell: requests/s, SSE events/s (requests/s times the events each
@@ -21,7 +32,8 @@ CPU per request over the bare handler's.
 Usage::
 
     python benchmarks/bench_peers.py [--duration 5] [--concurrency 1,8,64] [--quick]
-        [--client auto|wrk|python] [--modes unary,sse] [--no-aimock] [--aimock-chunk-size N]
+        [--client auto|wrk|python] [--modes unary,sse] [--no-aimock] [--aimock-chunk-size N|match]
+        [--loops auto,asyncio] [--bare-loops auto]
 
 The load comes from ``wrk`` (``apt-get install -y wrk``) when on PATH, otherwise from Python worker
 processes (keep-alive HTTP/1.1 over raw asyncio streams) that also time every request.
@@ -31,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import re
@@ -130,7 +143,36 @@ def serve_bare() -> None:
         finally:
             await runner.cleanup()
 
-    asyncio.run(main())
+    bs._run(main())
+
+
+def resolve_loop(loop: str) -> str:
+    """The loop ``run_loop`` will run for ``loop``: ``auto`` is uvloop when it is importable."""
+    if loop == "auto":
+        return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return loop
+
+
+def running_loop(pid: int) -> str:
+    """The loop a child really runs: uvloop's extension is in its memory map only when it was imported,
+    and the children import it only to run on it."""
+    try:
+        return "uvloop" if "uvloop" in Path(f"/proc/{pid}/maps").read_text() else "asyncio"
+    except OSError:
+        return "?"
+
+
+def with_loop(loop: str, start: Any) -> Any:
+    """Runs ``start()`` with ``BENCH_LOOP`` set to ``loop``, so that the child it spawns inherits it."""
+    before = os.environ.get("BENCH_LOOP")
+    os.environ["BENCH_LOOP"] = loop
+    try:
+        return start()
+    finally:
+        if before is None:
+            del os.environ["BENCH_LOOP"]
+        else:
+            os.environ["BENCH_LOOP"] = before
 
 
 @dataclass
@@ -139,6 +181,7 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     note: str = ""
+    loop: str = ""
 
     def cpu_seconds(self) -> float:
         stat = Path(f"/proc/{self.process.pid}/stat").read_text()
@@ -146,11 +189,12 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / bs.CLK_TCK
 
 
-def start_bare() -> Server:
+def start_bare(loop: str = "auto", kind: str = "bare") -> Server:
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve-bare"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        env={**os.environ, "BENCH_LOOP": loop},
         start_new_session=True,
     )
     assert process.stdout is not None
@@ -158,14 +202,39 @@ def start_bare() -> Server:
     if not line.startswith("READY "):
         process.kill()
         raise RuntimeError(f"bare server did not start (exit {process.wait()})")
-    return Server("bare", process, int(line.split()[1]))
+    return Server(kind, process, int(line.split()[1]), loop=running_loop(process.pid))
 
 
-def start_emulator() -> Server:
+def start_emulator(loop: str = "auto", kind: str = "emulator") -> Server:
     """As bench_server.py does: its ``--serve emulator`` child, default Settings (strict, journal on),
-    access log off, no GEMINI_EMULATOR_* variables."""
-    s = bs.start_server_process("emulator", None)
-    return Server("emulator", s.process, s.port)
+    access log off, no GEMINI_EMULATOR_* variables, on the event loop ``loop`` (``BENCH_LOOP``)."""
+    s = with_loop(loop, lambda: bs.start_server_process("emulator", None))
+    return Server(kind, s.process, s.port, loop=running_loop(s.process.pid))
+
+
+def loop_rows(spec: str, name: str) -> list[tuple[str, str]]:
+    """(row name, loop) for a comma-separated ``--loops`` value: the row on the default loop is plain
+    ``name``, the others ``name-<loop>``; entries that resolve to the same loop are measured once."""
+    default, rows = resolve_loop("auto"), {}
+    for entry in (e.strip() for e in spec.split(",") if e.strip()):
+        if entry not in ("auto", "uvloop", "asyncio"):
+            sys.exit(f"loops: choose among auto, uvloop, asyncio (not {entry!r})")
+        loop = resolve_loop(entry)
+        rows.setdefault(loop, name if loop == default else f"{name}-{loop}")
+    return [(kind, loop) for loop, kind in rows.items()]
+
+
+def utf16_length(text: str) -> int:
+    """aimock slices the answer in JavaScript, whose string length counts UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def matching_chunk_size(length: int, events: int) -> int:
+    """The chunk size with which aimock cuts a ``length``-unit answer into ``events`` events (it sends
+    ``ceil(length / size)``), or the nearest it can do."""
+    if length <= 0:
+        return 1
+    return min(range(1, length + 1), key=lambda size: (abs(-(-length // size) - events), size))
 
 
 def free_port() -> int:
@@ -213,7 +282,7 @@ def emulator_answer_text(server: Server) -> str:
         return ANSWER_TEXT
 
 
-def start_aimock(cli: Path, version: str, tmp: Path, chunk_size: int, text: str) -> Server:
+def start_aimock(cli: Path, version: str, tmp: Path, chunk_size: int, text: str, why: str = "") -> Server:
     """aimock on a free loopback port with one catch-all fixture (empty match) answering ``text``."""
     fixture = tmp / "aimock-fixtures.json"
     fixture.write_text(json.dumps({"fixtures": [{"match": {}, "response": {"content": text}}]}))
@@ -233,7 +302,8 @@ def start_aimock(cli: Path, version: str, tmp: Path, chunk_size: int, text: str)
     else:
         process.kill()
         raise RuntimeError("aimock did not listen within 20 s")
-    return Server("aimock", process, port, f"aimock {version} (chunk size {chunk_size}, {len(text)}-char answer)")
+    note = f"aimock {version} (chunk size {chunk_size}{why}, {len(text)}-char answer)"
+    return Server("aimock", process, port, note, loop="node")
 
 
 def stop_servers(servers: list[Server]) -> None:
@@ -393,42 +463,53 @@ def fmt_us(us: float) -> str:
 def print_table(results: list[Result]) -> None:
     print()
     header = (
-        f"{'mode':<5} {'conc':>4} {'server':<9} {'req/s':>8} {'events/s':>9} {'ev/ans':>6} {'CPU us/req':>10} "
+        f"{'mode':<5} {'conc':>4} {'server':<16} {'req/s':>8} {'events/s':>9} {'ev/ans':>6} {'CPU us/req':>10} "
         f"{'CPU us/ev':>9} {'p50':>8} {'p99':>8} {'srv CPU':>7} {'errors':>6}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         print(
-            f"{r.mode:<5} {r.concurrency:>4} {r.kind:<9} {r.rps:>8.0f} {r.eps:>9.0f} {r.events_per_answer:>6} "
+            f"{r.mode:<5} {r.concurrency:>4} {r.kind:<16} {r.rps:>8.0f} {r.eps:>9.0f} {r.events_per_answer:>6} "
             f"{r.cpu_us_req:>10.0f} {r.cpu_us_event:>9.1f} {fmt_us(r.load.p50_us):>8} {fmt_us(r.load.p99_us):>8} "
             f"{r.server_cpu / r.load.elapsed:>7.0%} {r.load.errors:>6}"
         )
     print("(srv CPU: share of one core over the window; ev/ans: SSE events per answer, 1 for unary)")
     print()
     print(
-        f"{'mode':<5} {'conc':>4} {'emulator/aimock':>15} {'(measure)':<10} {'req/s emu/aimock':>16} "
-        f"{'CPU/req emu/aimock':>18} "
+        f"{'mode':<5} {'conc':>4} {'emulator row':<16} {'emulator/aimock':>15} {'(measure)':<10} "
+        f"{'req/s emu/aimock':>16} {'CPU/req emu/aimock':>18} "
         f"{'CPU/req emu/bare':>16} {'emulator/bare':>13}"
     )
-    for mode in dict.fromkeys(r.mode for r in results):
-        for conc in dict.fromkeys(r.concurrency for r in results if r.mode == mode):
-            cell = {r.kind: r for r in results if r.mode == mode and r.concurrency == conc}
-            emu, bare, aim = cell.get("emulator"), cell.get("bare"), cell.get("aimock")
-            if emu is None:
-                continue
-            per = "events/s" if mode == "sse" else "req/s"
+    kinds = [k for k in dict.fromkeys(r.kind for r in results) if k.startswith("emulator")]
+    for mode, conc, kind in (
+        (m, c, k)
+        for m in dict.fromkeys(r.mode for r in results)
+        for c in dict.fromkeys(r.concurrency for r in results if r.mode == m)
+        for k in kinds
+    ):
+        cell = {r.kind: r for r in results if r.mode == mode and r.concurrency == conc}
+        emu, aim = cell.get(kind), cell.get("aimock")
+        bare = cell.get("bare" + kind.removeprefix("emulator"), cell.get("bare"))
+        if emu is None:
+            continue
+        sse = mode == "sse"
+        per = "events/s" if sse else "req/s"
 
-            def rate(r: Result, sse: bool = mode == "sse") -> float:
-                return r.eps if sse else r.rps
+        def rate(r: Result, sse: bool = sse) -> float:
+            return r.eps if sse else r.rps
 
-            ratio = f"{rate(emu) / rate(aim):.2f}" if aim and rate(aim) else "-"
-            per_req = f"{emu.rps / aim.rps:.2f}" if aim and aim.rps else "-"
-            cpu_aim = f"{emu.cpu_us_req / aim.cpu_us_req:.2f}" if aim and aim.load.requests else "-"
-            cpu_bare = f"{emu.cpu_us_req / bare.cpu_us_req:.2f}" if bare and bare.load.requests else "-"
-            vs_bare = f"{rate(emu) / rate(bare):.2f}" if bare and rate(bare) else "-"
-            print(f"{mode:<5} {conc:>4} {ratio:>15} {per:<10} {per_req:>16} {cpu_aim:>18} {cpu_bare:>16} {vs_bare:>13}")
-    print("(emulator/aimock: req/s for unary, events/s for sse; req/s emu/aimock: answers (streams) per second)")
+        ratio = f"{rate(emu) / rate(aim):.2f}" if aim and rate(aim) else "-"
+        per_req = f"{emu.rps / aim.rps:.2f}" if aim and aim.rps else "-"
+        cpu_aim = f"{emu.cpu_us_req / aim.cpu_us_req:.2f}" if aim and aim.load.requests else "-"
+        cpu_bare = f"{emu.cpu_us_req / bare.cpu_us_req:.2f}" if bare and bare.load.requests else "-"
+        vs_bare = f"{rate(emu) / rate(bare):.2f}" if bare and rate(bare) else "-"
+        print(
+            f"{mode:<5} {conc:>4} {kind:<16} {ratio:>15} {per:<10} {per_req:>16} {cpu_aim:>18} {cpu_bare:>16} "
+            f"{vs_bare:>13}"
+        )
+    print("(emulator/aimock: req/s for unary, events/s for sse; req/s emu/aimock: answers (streams) per second;")
+    print(" emulator/bare: against the bare handler on the same loop when measured, else on the default loop)")
     print("(targets: emulator/aimock >= 1.2 for unary req/s at c=8 and c=64 and for SSE events/s;")
     print(" emulator CPU/req at c=8 <= 2x bare's)")
 
@@ -449,7 +530,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--client-procs", type=int, default=2, help="python client worker processes (default 2)")
     parser.add_argument("--no-aimock", action="store_true", help="leave aimock out")
     parser.add_argument(
-        "--aimock-chunk-size", type=int, default=20, help="aimock's SSE chunk size in characters (its default, 20)"
+        "--aimock-chunk-size",
+        default="match",
+        metavar="N|match",
+        help="aimock's SSE chunk size in characters (its own default is 20); 'match' (default): the size "
+        "that makes aimock send as many events per answer as the emulator",
+    )
+    parser.add_argument(
+        "--loops",
+        default="auto,asyncio",
+        help="event loops to run the emulator on, one row each: auto, uvloop, asyncio (default auto,asyncio; "
+        "auto is uvloop when installed, the row on it is named 'emulator')",
+    )
+    parser.add_argument(
+        "--bare-loops", default="auto", help="event loops for the bare handler, same syntax (default auto)"
     )
     return parser.parse_args(argv)
 
@@ -462,6 +556,9 @@ def main(argv: list[str]) -> int:
     modes = [m for m in args.modes.split(",") if m.strip()]
     if any(m not in PATHS for m in modes):
         sys.exit(f"--modes: choose among {', '.join(PATHS)}")
+    if args.aimock_chunk_size != "match" and not args.aimock_chunk_size.isdigit():
+        sys.exit("--aimock-chunk-size: a number of characters, or match")
+    emulator_rows, bare_rows = loop_rows(args.loops, "emulator"), loop_rows(args.bare_loops, "bare")
     client = bs.choose_client(args.client)
     servers: list[Server] = []
     results: list[Result] = []
@@ -474,23 +571,37 @@ def main(argv: list[str]) -> int:
                 luas[mode] = tmp / f"{mode}.lua"
                 body = "[==[" + bs.REQUEST_BODY.decode() + "]==]"
                 luas[mode].write_text(bs.WRK_LUA % {"key": API_KEY, "body": body, "requests": ""})  # p50/p99 reported
-            servers += [start_bare(), start_emulator()]
+            servers += [start_bare(loop, kind) for kind, loop in bare_rows]
+            servers += [start_emulator(loop, kind) for kind, loop in emulator_rows]
             if isinstance(aimock, str):
                 print(f"aimock: {aimock}")
             else:
-                text = emulator_answer_text(servers[1])
-                servers.append(start_aimock(*aimock, tmp, args.aimock_chunk_size, text))
+                emulator = next(s for s in servers if s.kind.startswith("emulator"))
+                text = emulator_answer_text(emulator)
+                if args.aimock_chunk_size == "match":
+                    wanted = probe(emulator, "sse")[2]
+                    chunk = matching_chunk_size(utf16_length(text), wanted)
+                    why = f", matched to the emulator's {wanted} events per answer"
+                else:
+                    chunk, why = int(args.aimock_chunk_size), ""
+                servers.append(start_aimock(*aimock, tmp, chunk, text, why))
             print(
                 f"client: {client}; {args.duration:g} s per cell; cores: {os.cpu_count()}; "
                 f"python {sys.version.split()[0]}; request body {len(bs.REQUEST_BODY)} B"
                 + "".join(f"; {s.note}" for s in servers if s.note)
+            )
+            default = resolve_loop("auto")
+            print(
+                f"event loops (read from each child's memory map): default {default}; "
+                + ", ".join(f"{s.kind} {s.loop}" for s in servers if s.loop != "node")
+                + ("; the bare handler runs on the emulator's default loop" if ("bare", default) in bare_rows else "")
             )
             events: dict[tuple[str, str], int] = {}
             for mode in modes:
                 for server in servers:
                     status, size, n = probe(server, mode)
                     events[server.kind, mode] = n
-                    print(f"  {mode:<5} {server.kind:<9} HTTP {status}, {size} B, {n} event(s) per answer")
+                    print(f"  {mode:<5} {server.kind:<16} HTTP {status}, {size} B, {n} event(s) per answer")
                     if status != 200:
                         print("not measuring: every answer must be HTTP 200", file=sys.stderr)
                         return 2

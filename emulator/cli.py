@@ -11,22 +11,53 @@ from typing import Annotated, Any, Literal, NoReturn, get_args, get_origin
 
 import typer
 from pydantic import ValidationError
+from typer.core import TyperGroup
 
-from .cassette.cli import app as cassette_app
 from .settings import Settings
 
+PLACEHOLDER_KEY = "emulator-key"
+ENV_PREFIX = "GEMINI_EMULATOR_"
+CASSETTE_HELP = "List, show, lint, redact, convert and index cassettes."
+
+
+class Commands(TyperGroup):
+    """The top-level commands, with ``cassette`` built only when it is asked for (or help lists it,
+    or a mistyped name may be close to it).
+
+    Its module imports the whole cassette package (pydantic models, YAML, file locks), which
+    ``serve`` without a cassette never needs; building it eagerly would make every start pay. (The
+    context and command are click's, which typer vendors in some versions and not in others.)"""
+
+    def _add_cassette(self) -> None:
+        if "cassette" not in self.commands:
+            from .cassette.cli import app as cassette_app
+
+            holder = typer.Typer(add_completion=False, rich_markup_mode=None)
+            holder.add_typer(cassette_app, name="cassette", help=CASSETTE_HELP)
+            self.add_command(typer.main.get_group(holder).commands["cassette"], "cassette")
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        self._add_cassette()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name == "cassette":
+            self._add_cassette()
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands:
+            self._add_cassette()
+        return super().resolve_command(ctx, args)
+
+
 app = typer.Typer(
+    cls=Commands,
     help="An offline emulator of the Google Gemini API.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,  # plain click help: no <bool>/<str> type labels, defaults and env vars in brackets
 )
-
-PLACEHOLDER_KEY = "emulator-key"
-ENV_PREFIX = "GEMINI_EMULATOR_"
-
-
-app.add_typer(cassette_app, name="cassette", help="List, show, lint, redact and convert cassettes.")
 
 
 def _version() -> str:
@@ -202,6 +233,10 @@ def serve(
         str | None,
         _setting("control_token", "Require this token (x-emulator-token header) on /_emulator/ calls.", "TOKEN"),
     ] = None,
+    loop: Annotated[
+        str | None,
+        _setting("loop", "Event loop: uvloop when installed (auto), or one of them.", "[auto|uvloop|asyncio]"),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No access log.", show_default="off")] = False,
 ) -> None:
     """Serve the Gemini API on HOST:PORT and print the lines that point the SDKs at it."""
@@ -218,7 +253,7 @@ def serve(
         "record_mode": record_mode or ("new_episodes" if record else None), "upstream": upstream,
         "vertex_upstream": vertex_upstream,
         "replay_timing": replay_timing, "after_last": after_last, "match_ignore": match_ignore,
-        "allowed_hosts": allowed_host, "control_token": control_token,
+        "allowed_hosts": allowed_host, "control_token": control_token, "loop": loop,
     }  # fmt: skip
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None and v != []}
     flags = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import functools
 import hashlib
 import itertools
 import time
@@ -44,8 +45,14 @@ def context_id(headers: Mapping[str, str], key: str | None) -> str:
             explicit = explicit.encode("utf-8", "backslashreplace").decode("utf-8")
         return explicit[:200]
     if key:
-        return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        return _key_context(key)
     return DEFAULT_CONTEXT
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_context(key: str) -> str:
+    """A key's context, memoised: a client sends the same key with every call."""
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 class ReplySummary(BaseModel):

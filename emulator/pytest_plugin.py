@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -103,6 +101,9 @@ class GeminiContext:
 
     def _control(self, method: str, name: str, body: bytes | None = None, what: str = "") -> Any:
         """A control-plane call; a refusal fails the test with the emulator's sentence, not a traceback."""
+        import urllib.error  # here, not at the top: http.client and email cost every pytest run ~10 ms
+        import urllib.request
+
         headers = {"x-goog-api-key": self.key, "content-type": "application/json"}
         if body is not None and not body.lstrip().startswith((b"{", b"[")):
             headers["content-type"] = "application/yaml"

@@ -138,9 +138,12 @@ def _copy(value: Any) -> Any:
 
 def replay_factory(source: Path | Cassette, **options: Any) -> Any:
     """A router factory: the cassette (a file, or one already read) is loaded and indexed once; every
-    context gets its own replay state."""
-    from ..cassette.store import load
+    context gets its own replay state. A file is read through its derived index
+    (:mod:`..cassette.derived`), so its interactions are decoded only when replayed."""
+    if isinstance(source, Cassette):
+        cassette, index = source, Index(source, options.get("matcher"))
+    else:
+        from ..cassette.derived import replay_index
 
-    cassette = source if isinstance(source, Cassette) else load(source)
-    index = Index(cassette, options.get("matcher"))
+        cassette, index = replay_index(source, options.get("matcher"))
     return lambda fallback: ReplayBackend(cassette, index=index, **options)

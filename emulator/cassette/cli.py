@@ -12,12 +12,12 @@ from urllib.parse import parse_qsl, urlsplit
 import typer
 
 from ..wire.flavour import Flavour
-from . import convert, files, journal, lint, redact, store
+from . import convert, derived, derived_form, files, journal, lint, redact, store
 from .matching import api_path, flavour_of, vertex_path
 from .model import FORMAT, Cassette, CassetteError, Interaction
 
 app = typer.Typer(
-    help="Inspect, lint, redact and convert cassettes.",
+    help="Inspect, lint, redact, convert and index cassettes.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -211,13 +211,50 @@ def convert_command(
         if to == "genai-replay":
             cassette.metadata.pop(journal.JOURNAL_KEY, None)  # a replay file has no journal beside it
             scrubbed = cassette.model_copy(update={"interactions": [redact.scrub(i) for i in cassette.interactions]})
-            text = json.dumps(convert.to_genai_replay(scrubbed), indent=2, ensure_ascii=False) + "\n"
+            document = convert.to_genai_replay(scrubbed)
+            text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
             redact.refuse(text)
+            blob = store.index_for(target, text, document)
             with files.locked(target):
                 files.write_atomic(target, text)
+                derived_form.place_index(target, blob)
         else:
             store.save(cassette, target, plain=to == "vcrpy")
     except CassetteError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"{source} -> {target} ({to}, {len(cassette.interactions)} interactions)")
+
+
+@app.command("index")
+def index_command(
+    files: Annotated[list[Path], typer.Argument(help="Cassette files; each gets NAME.index beside it.")],
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if an index is missing or stale.")
+    ] = False,
+) -> None:
+    """Writes or refreshes the index file beside each cassette (NAME.index), which replay reads instead
+    of the whole cassette on a machine that has not read it yet; commit it with the cassette."""
+    failed = errors = 0
+    for path, say in _walk(files, "indexing"):
+        state = derived.index_state(path)
+        if check:
+            failed += state != "current"
+            say(f"{derived.index_path(path)}: {state}")
+            continue
+        if state == "current":
+            say(f"{derived.index_path(path)}: up to date")
+            continue
+        try:
+            count = derived.write_index(path)
+        except CassetteError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            errors += 1
+            continue
+        pending = " (a journal is pending: replay reads the cassette in full until it is folded)"
+        say(
+            f"{path} -> {derived.index_path(path)} ({_count(count, 'interaction')})"
+            + pending * journal.journal_path(path).exists()
+        )
+    if errors or failed:
+        raise typer.Exit(2 if errors else 1)

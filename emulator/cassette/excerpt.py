@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..wire.flavour import Flavour
-from . import store
 from .matching import VERTEX_GLOBAL
 from .model import Cassette, Event, Interaction, RecordedRequest, RecordedResponse
 
@@ -35,4 +34,6 @@ def interaction(
 
 def as_yaml(flavour: str, path: str, request: dict[str, Any], answer: Any, timing: tuple[float, ...] = ()) -> str:
     """:func:`interaction` as a whole readable cassette of one interaction, scanned like any write."""
+    from . import store  # YAML and file locks load when a call is first copied, not with the server
+
     return store.render(Cassette(interactions=[interaction(flavour, path, request, answer, timing)]), ".yaml")

@@ -1,13 +1,14 @@
-"""The file primitives every cassette writer stands on: a lock that leaves nothing beside the
-cassette, and a replace that readers never see half done.
+"""The file primitives every cassette writer stands on: a lock that leaves nothing beside the cassette,
+and a replace that readers never see half done.
 
-Writers serialise on a lock file of their own under ``tempfile.gettempdir()/gemini-emulator-locks/``,
-named by the SHA-256 of the cassette's resolved path, rather than on the cassette, whose inode
-changes with every replace; nothing is ever created beside the cassette but the cassette (and its
-journal while recording). The lock is filelock's, which is ``flock`` on POSIX and ``msvcrt.locking``
-on Windows, so the package imports and serves there too. A whole write replaces the file in one
-``os.replace`` of a synced temporary file, so a reader sees the old cassette or the new one, never
-half of one.
+Writers serialise on a lock file of their own under
+``tempfile.gettempdir()/gemini-emulator-locks/``, named by the SHA-256 of the cassette's resolved
+path, rather than on the cassette, whose inode changes with every replace; nothing is ever created
+beside the cassette but the cassette, its journal while recording, and the index file its writers
+leave for replay (:func:`index_path`). The lock is filelock's, which is ``flock`` on POSIX and
+``msvcrt.locking`` on Windows, so the package imports and serves there too. A whole write replaces
+the file in one ``os.replace`` of a synced temporary file, so a reader sees the old cassette or the
+new one, never half of one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ MAX_BYTES = 64 * 1024 * 1024
 """The largest cassette (or journal) read; writes that would pass it are refused."""
 
 LOCK_DIR_NAME = "gemini-emulator-locks"
+
+
+INDEX_SUFFIX = ".index"
+
+
+def index_path(path: Path) -> Path:
+    """Where a cassette's index file lives (:mod:`.derived`): beside it, its name and ``.index``."""
+    path = Path(path)
+    return path.with_name(path.name + INDEX_SUFFIX)
 
 
 def lock_dir() -> Path:

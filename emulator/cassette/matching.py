@@ -13,12 +13,13 @@ unless the matcher is told to hold the location (``Matcher(location=True)``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from ..wire.call import ALL_VERSIONS, model_call
@@ -174,39 +175,118 @@ def normalise(method: str, uri: str, body: Any) -> str:
     return Matcher().key(method, uri, body)
 
 
+class Interactions(Protocol):
+    """What an :class:`Index` reads a cassette through: how many interactions it holds, each one's
+    request as matching needs it, and each whole interaction, which may be decoded only when asked."""
+
+    def __len__(self) -> int: ...
+
+    def request(self, n: int) -> tuple[str, str, Any]:
+        """Method, URI and body of interaction ``n``."""
+        ...
+
+    def __getitem__(self, n: int) -> Interaction: ...
+
+
+class _Held:
+    """A cassette already in memory, as :class:`Interactions`."""
+
+    def __init__(self, interactions: list[Interaction]) -> None:
+        self._items = list(interactions)  # what was indexed, whatever later becomes of the cassette's list
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def request(self, n: int) -> tuple[str, str, Any]:
+        req = self._items[n].request
+        return req.method, req.uri, req.body
+
+    def __getitem__(self, n: int) -> Interaction:
+        return self._items[n]
+
+
+def digest(key: str) -> bytes:
+    """A match key as the index holds it: keys carry whole canonical bodies, 16 bytes stand for them."""
+    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 class Index:
     """Recorded interactions by match key: one dict lookup per request, however long the cassette.
 
     Identical requests get their recorded answers in recorded order; past the last one they get it
     again (``after_last="repeat"``) or miss. :meth:`fork` gives a fresh replay state (one per test
     context) over the same table without normalising the cassette again.
+
+    The table holds a digest of each key and where the interaction sits, nothing of its answer: a
+    source that decodes interactions on demand (:mod:`.derived`) stays undecoded until replayed. The
+    parsed parts that explain a miss are worked out at the first miss of a lazily read cassette.
     """
 
-    def __init__(self, cassette: Cassette, matcher: Matcher | None = None, after_last: str = "repeat") -> None:
+    def __init__(
+        self,
+        cassette: Cassette | None = None,
+        matcher: Matcher | None = None,
+        after_last: str = "repeat",
+        *,
+        source: Interactions | None = None,
+        keys: tuple[list[bytes], list[Flavour]] | None = None,
+    ) -> None:
         if after_last not in AFTER_LAST:
             raise ValueError(f"after_last must be 'repeat' or 'miss', not {after_last!r}")
+        if source is None:
+            if cassette is None:
+                raise TypeError("an Index needs a cassette or a source")
+            source = _Held(cassette.interactions)
         self.cassette = cassette
+        self.source = source
         self.matcher = matcher or Matcher()
         self.after_last = after_last
-        self._entries: list[tuple[Parts, Interaction]] = []
-        self._by_key: dict[str, list[int]] = {}
-        for interaction in cassette.interactions:
-            req = interaction.request
-            parts = self.matcher.parts(req.method, req.uri, req.body)
-            self._by_key.setdefault(self.matcher.key_of(parts), []).append(len(self._entries))
-            self._entries.append((parts, interaction))
-        self._ordinals = {id(item): n for n, (_, item) in enumerate(self._entries)}
-        self.flavours = Counter(parts.flavour for parts, _ in self._entries)
+        self._by_key: dict[bytes, list[int]] = {}
+        eager = isinstance(source, _Held)
+        parts_list: list[Parts] = []
+        if keys is None or len(keys[0]) != len(source) or len(keys[1]) != len(source):
+            digests, self._flavours = [], []
+            for n in range(len(source)):
+                parts = self.matcher.parts(*source.request(n))
+                digests.append(digest(self.matcher.key_of(parts)))
+                self._flavours.append(parts.flavour)
+                if eager:
+                    parts_list.append(parts)
+        else:
+            digests, self._flavours = keys[0], keys[1]
+            eager = False
+        self.digests = digests
+        """Each interaction's key digest, in cassette order (what :mod:`.derived` keeps in its keys file)."""
+        for n, key in enumerate(digests):
+            self._by_key.setdefault(key, []).append(n)
+        self._parts: list[Parts] | None = parts_list if eager else None
+        self._ordinals: dict[int, int] = {}
+        self._decode_lock = threading.Lock()
+        if isinstance(source, _Held):
+            self._ordinals = {id(source[n]): n for n in range(len(source))}
+        self.flavours = Counter(self._flavours)
         """How many interactions of each flavour the cassette holds, to say which one a miss searched."""
-        self._taken: dict[str, int] = {}
+        self._taken: dict[bytes, int] = {}
         self._lock = threading.Lock()
+
+    def _item(self, n: int) -> Interaction:
+        with self._decode_lock:
+            item = self.source[n]
+            self._ordinals.setdefault(id(item), n)
+            return item
+
+    def _all_parts(self) -> list[Parts]:
+        with self._decode_lock:
+            if self._parts is None:
+                self._parts = [self.matcher.parts(*self.source.request(n)) for n in range(len(self.source))]
+            return self._parts
 
     def ordinal(self, interaction: Interaction) -> int:
         """Where an interaction this index returned sits in the cassette (``#N`` in messages), by identity."""
         return self._ordinals[id(interaction)]
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._flavours)
 
     def fork(self, after_last: str | None = None) -> Index:
         other = object.__new__(Index)
@@ -222,7 +302,7 @@ class Index:
 
     def take(self, method: str, uri: str, body: Any) -> Interaction | None:
         """The next recorded answer to this request, consumed; ``None`` is a miss."""
-        key = self.matcher.key(method, uri, body)
+        key = digest(self.matcher.key(method, uri, body))
         with self._lock:
             positions = self._by_key.get(key)
             if positions is None:
@@ -231,29 +311,32 @@ class Index:
             if taken >= len(positions) and self.after_last == "miss":
                 return None
             self._taken[key] = taken + 1
-            return self._entries[positions[min(taken, len(positions) - 1)]][1]
+            position = positions[min(taken, len(positions) - 1)]
+        return self._item(position)
 
     def nearest(self, method: str, uri: str, body: Any) -> tuple[Interaction | None, str]:
         """For a loud miss: the closest recorded interaction and the first field in which it differs."""
-        if not self._entries:
+        if not self._flavours:
             return None, "the cassette has no interactions"
         wanted = self.matcher.parts(method, uri, body)
-        same = [entry for entry in self._entries if entry[0].flavour is wanted.flavour]
+        every = self._all_parts()
+        same = [n for n, parts in enumerate(every) if parts.flavour is wanted.flavour]
         if not same:
             held = ", ".join(f"{n} {f.api_name}" for f, n in sorted(self.flavours.items()))
             return None, f"it holds no {wanted.flavour.api_name} interaction, only {held} one(s)"
-        parts, interaction = min(same, key=lambda entry: distance(wanted, entry[0]))
+        position = min(same, key=lambda n: distance(wanted, every[n]))
+        parts, interaction = every[position], self._item(position)
         if (difference := first_difference(wanted, parts)) is not None:
             return interaction, difference
-        count = len(self._by_key[self.matcher.key_of(parts)])
+        count = len(self._by_key[digest(self.matcher.key_of(parts))])
         return interaction, f"an identical request was recorded {count} time(s) and every answer was used"
 
     def unused(self) -> list[Interaction]:
         """Recorded interactions no request has taken yet, in cassette order."""
         with self._lock:
             left = [i for key, pos in self._by_key.items() for i in pos[self._taken.get(key, 0) :]]
-        return [self._entries[i][1] for i in sorted(left)]
+        return [self._item(i) for i in sorted(left)]
 
     def with_matcher(self, **changes: Any) -> Index:
         """The same cassette indexed under a matcher with ``changes`` (``Matcher`` fields)."""
-        return Index(self.cassette, replace(self.matcher, **changes), self.after_last)
+        return Index(self.cassette, replace(self.matcher, **changes), self.after_last, source=self.source)

@@ -3,9 +3,11 @@
 Whole writes go through :mod:`.files` (a lock that leaves nothing behind, an atomic replace);
 recording appends through :mod:`.journal` in constant time, and the journal is folded into the
 cassette by one whole write when it outgrows the cassette and when the recorder closes
-(:func:`compact`). Every reader merges a journal it finds, so what was acknowledged to a client is
-loadable whenever the writer died. Readers take the lock only while a journal exists, to read
-cassette and journal as one state, and parse after letting go.
+(:func:`compact`). Each whole write also writes or refreshes the cassette's index file beside it
+(``NAME.index``, :mod:`.derived`), so that replay needs no full read. Every reader merges a journal
+it finds, so what was acknowledged to a client is loadable whenever the writer died. Readers take
+the lock only while a journal exists, to read cassette and journal as one state, and parse after
+letting go.
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ import yaml
 
 from .. import safe_yaml
 from ..offload import no_collection
-from . import codec, convert, files, redact
+from . import codec, convert, derived_form, files, redact
 from .files import MAX_BYTES, locked
 from .journal import JOURNAL_KEY, Journal, applied, journal_append, journal_path, merge, read_journal, replace
 from .model import FORMAT, Cassette, CassetteError, Interaction
 from .redact import Secret
 
 __all__ = [
-    "MAX_BYTES", "CassetteError", "Snapshot", "append", "compact", "discard", "dumps", "exists", "from_data", "load",
-    "parse", "read_data", "read_text", "render", "resolve", "save", "snapshot",
+    "MAX_BYTES", "CassetteError", "Snapshot", "append", "compact", "decode_text", "discard", "dumps", "exists",
+    "from_data", "index_for", "load", "parse", "read_bytes", "read_data", "read_text", "render", "resolve", "save",
+    "snapshot",
 ]  # fmt: skip
 
 MAX_ALIASES = 8
@@ -71,8 +74,8 @@ def dumps(data: dict[str, Any], suffix: str) -> str:
     return text
 
 
-def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
-    """The file's text; an empty file is an error here, not a missing cassette as in vcrpy."""
+def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The file's bytes, refused past ``max_bytes``."""
     try:
         with path.open("rb") as f:
             data = f.read(max_bytes + 1)
@@ -80,6 +83,11 @@ def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
         raise CassetteError(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise CassetteError(f"{path} is larger than {max_bytes} bytes")
+    return data
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """The file's text; an empty file is an error here, not a missing cassette as in vcrpy."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -87,6 +95,11 @@ def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
     if not text.strip():
         raise CassetteError(f"{path} is empty")
     return text
+
+
+def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
+    """The file's text; an empty file is an error here, not a missing cassette as in vcrpy."""
+    return decode_text(path, read_bytes(path, max_bytes))
 
 
 def read_data(path: Path, max_bytes: int = MAX_BYTES, max_aliases: int = MAX_ALIASES) -> Any:
@@ -156,14 +169,39 @@ def load(path: Path, max_bytes: int = MAX_BYTES, max_aliases: int = MAX_ALIASES)
 # --- writing ----------------------------------------------------------------------------------------
 
 
-def render(cassette: Cassette, suffix: str, secrets: Iterable[Secret] = (), plain: bool = False) -> str:
-    """The file's text after redaction; refuses if anything that looks like a credential is left."""
+def _rendered(
+    cassette: Cassette, suffix: str, secrets: Iterable[Secret] = (), plain: bool = False
+) -> tuple[str, dict[str, Any]]:
+    """:func:`render`'s text and the document dumped into it (what a reader parses back)."""
     secrets = frozenset(secrets)
     interactions = [redact.scrub(i, secrets) for i in cassette.interactions]
     scrubbed = Cassette(interactions=interactions, metadata=redact.scrub_data(cassette.metadata, secrets))
-    text = dumps(convert.to_vcrpy(scrubbed) if plain else codec.to_dict(scrubbed), suffix)
+    document = convert.to_vcrpy(scrubbed) if plain else codec.to_dict(scrubbed)
+    text = dumps(document, suffix)
     redact.refuse(text, secrets)
-    return text
+    return text, document
+
+
+def render(cassette: Cassette, suffix: str, secrets: Iterable[Secret] = (), plain: bool = False) -> str:
+    """The file's text after redaction; refuses if anything that looks like a credential is left."""
+    return _rendered(cassette, suffix, secrets, plain)[0]
+
+
+def index_for(path: Path, text: str, document: Any) -> bytes | None:
+    """For a writer: the index file due beside the cassette it writes at ``path`` (:mod:`.derived`),
+    given the text it writes (redacted and checked) and the document dumped into that text; None when
+    none is due (a small cassette without one) or none can be made.
+
+    The cassette is built from the document as a reader builds it from the parsed text, without
+    parsing the text again (which would cost as much as the write): the safe dumper and loader give
+    back the JSON data a cassette holds unchanged."""
+    data = text.encode("utf-8")
+    if not derived_form.index_due(path, len(data)):
+        return None
+    try:
+        return derived_form.index_blob(path, data, from_data(document, str(path)))
+    except (CassetteError, ValueError):  # the cassette is written; only its index is not
+        return None
 
 
 def save(cassette: Cassette, path: Path, secrets: Iterable[Secret] = (), plain: bool = False) -> None:
@@ -178,15 +216,17 @@ def save(cassette: Cassette, path: Path, secrets: Iterable[Secret] = (), plain: 
         held = applied(metadata, journal) if journal is not None else 0
         if not held:
             metadata.pop(JOURNAL_KEY, None)
-        text = render(cassette.model_copy(update={"metadata": metadata}), path.suffix.lower(), secrets, plain)
+        suffix = path.suffix.lower()
+        text, document = _rendered(cassette.model_copy(update={"metadata": metadata}), suffix, secrets, plain)
         if journal is None or (held < len(journal.lines) and journal.id):
             files.write_atomic(path, text)
-            return
-        replace(path, text, journal)
-        if held and not journal_path(path).exists():  # its marker has done its job: a file without it
-            metadata.pop(JOURNAL_KEY)
-            text = render(cassette.model_copy(update={"metadata": metadata}), path.suffix, secrets, plain)
-            files.write_atomic(path, text)
+        else:
+            replace(path, text, journal)
+            if held and not journal_path(path).exists():  # its marker has done its job: a file without it
+                metadata.pop(JOURNAL_KEY)
+                text, document = _rendered(cassette.model_copy(update={"metadata": metadata}), suffix, secrets, plain)
+                files.write_atomic(path, text)
+        derived_form.place_index(path, index_for(path, text, document))
 
 
 def compact(path: Path, secrets: Iterable[Secret] = frozenset(), wait: bool = True) -> None:
@@ -208,14 +248,19 @@ def compact(path: Path, secrets: Iterable[Secret] = frozenset(), wait: bool = Tr
             shot = _snapshot(path, MAX_BYTES)
         if shot.journal is None:
             return
+        text, blob = None, None
         with no_collection():  # a full collection over what this makes would stall every thread, the loop's too
-            text = render(_load(path, shot, MAX_ALIASES), path.suffix.lower(), secrets) if shot.journal.lines else None
+            if shot.journal.lines:
+                text, document = _rendered(_load(path, shot, MAX_ALIASES), path.suffix.lower(), secrets)
+                blob = index_for(path, text, document)
+                del document
         with locked(path):
             now = read_journal(path)
             if now is None or now.id != shot.journal.id or files.stamp(path) != shot.stamp:
                 return  # saved, folded or discarded by someone else meanwhile
             if text is not None:
                 replace(path, text, shot.journal)
+                derived_form.place_index(path, blob)
             elif not now.lines:
                 journal_path(path).unlink()  # a journal a crash cut short before its first line
     finally:
@@ -231,10 +276,10 @@ def append(path: Path, interactions: list[Interaction], secrets: Iterable[Secret
 
 
 def discard(path: Path) -> None:
-    """Removes the cassette and its journal (recording afresh)."""
+    """Removes the cassette, its journal and its index file (recording afresh)."""
     path = Path(path)
     with locked(path):
-        for target in (path, journal_path(path)):
+        for target in (path, journal_path(path), files.index_path(path)):
             with contextlib.suppress(FileNotFoundError):
                 target.unlink()
 

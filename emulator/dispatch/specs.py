@@ -11,12 +11,14 @@ import hashlib
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backends.base import Backend
-from ..cassette.matching import Matcher
 from ..settings import Settings
 from .router import Factory, Route, Router
+
+if TYPE_CHECKING:
+    from ..cassette.matching import Matcher
 
 _PARSED: weakref.WeakValueDictionary[bytes, Factory] = weakref.WeakValueDictionary()
 
@@ -83,6 +85,8 @@ def parse_route(text: str, settings: Settings, default: Backend) -> Route:
 
 def matcher_of(settings: Settings) -> Matcher:
     """How replay tells one request from another, as the settings ask."""
+    from ..cassette.matching import Matcher  # the cassette machinery loads only when a cassette is used
+
     return Matcher(ignore_fields=tuple(settings.match_ignore), location=settings.match_location)
 
 

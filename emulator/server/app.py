@@ -86,6 +86,11 @@ class AccessLogger(AbstractAccessLogger):
     """Method, path, status and time; never the query string, which may carry ``key=``, and never the
     caller's key or token in the path (a model name or a base-URL prefix can hold one)."""
 
+    @property
+    def enabled(self) -> bool:
+        """Asked per connection: where INFO is not shown, no request pays for a line nobody sees."""
+        return self.logger.isEnabledFor(logging.INFO)
+
     def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
         path = redact.for_log(request.path, _credentials(request))
         self.logger.info("%s %s %s %.1fms", request.method, path, response.status, time * 1000)

@@ -23,7 +23,7 @@ from ..wire.errors import ApiError
 from ..wire.faultspec import FAULT_HEADER
 from ..wire.flavour import Flavour
 from ..wire.signatures import Signer
-from .body import parse_json, read_body
+from .body import read_body
 from .cuts import Cut, act_out
 from .faults import FaultStage
 from .responses import ANSWER_HEADERS, bytes_response, error_response, json_response
@@ -144,9 +144,7 @@ class Api:
 
     def _decode(self, target: Target, data: bytes, model: ModelInfo, context: str, strict: bool) -> dict[str, Any]:
         """Parse and validate: a pure function of the body, so large bodies go to a worker thread."""
-        body = validate.parse_request(
-            target.operation, parse_json(data), model, strict=strict, flavour=target.flavour, size=len(data)
-        )
+        body = validate.parse_body(target.operation, data, model, strict=strict, flavour=target.flavour)
         if strict and target.operation in (Operation.GENERATE, Operation.STREAM):
             self.signer.check_request(body, model, context)
         return body

@@ -77,7 +77,7 @@ class Streams:
                 entry.reply = self.gone()
                 await _close(chunks)
                 raise
-            response = web.StreamResponse(status=200, headers=ARRAY_HEADERS if as_array else SSE_HEADERS)
+            response = _Stream(status=200, headers=ARRAY_HEADERS if as_array else SSE_HEADERS)
             await response.prepare(request)
             return await self._rest(request, call, _prepend(first, chunks), as_array, entry, response)
 
@@ -140,6 +140,13 @@ class Streams:
         if self.closing:
             with contextlib.suppress(Exception):
                 await _write_error(response, errors.shutting_down().envelope())
+
+
+class _Stream(web.StreamResponse):
+    """A stream whose headers go out with its first chunk, in one write: the first chunk is ready
+    before the response starts, so holding the headers back delays nothing."""
+
+    _send_headers_immediately = False
 
 
 async def _write_error(response: web.StreamResponse, envelope: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ Vertex AI (``aiplatform``, under ``projects/{project}/locations/{location}``).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -80,6 +81,7 @@ class Target:
         return path_of(self.operation, self.version, self.model, self.flavour, self.project, self.location)
 
 
+@functools.lru_cache(maxsize=256)
 def path_of(
     operation: Operation,
     version: str,
@@ -90,7 +92,8 @@ def path_of(
 ) -> str:
     """The path and query a call is sent to, as the SDKs write it: ``/v1beta/models/m:generateContent``, or
     on Vertex AI ``/v1beta1/projects/p/locations/l/publishers/google/models/m:generateContent`` (without
-    the project and location in express mode)."""
+    the project and location in express mode). Memoised: every journaled call asks, and clients call
+    few distinct paths."""
     base = f"/{version}"
     if flavour is Flavour.VERTEX:
         if project is not None:

@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import errors, profiles
@@ -118,7 +117,11 @@ class ModelInfo(BaseModel):
 
 def _read(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
-    return yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    if path.suffix in (".yaml", ".yml"):
+        import yaml  # only for a models file written in YAML: the import costs start-up time
+
+        return yaml.safe_load(text)
+    return json.loads(text)
 
 
 class Catalogue:

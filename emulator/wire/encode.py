@@ -194,9 +194,32 @@ def line(obj: Any, flavour: Flavour = Flavour.DEVELOPER) -> str:
     return _escape(_LINES[flavour].encode(obj))
 
 
+def _line_bytes(obj: Any, flavour: Flavour) -> bytes:
+    """``utf8(line(obj, flavour))``, by orjson when its text is provably the same.
+
+    orjson writes ``":`` after a key where the stream writes ``": ``. A quote before a colon ends a
+    key unless it opens a string that starts with a colon (it follows ``{``, ``[``, ``,`` or ``:``
+    then) or is an escaped quote; where either may be, the standard encoder writes the line.
+    """
+    try:
+        out = orjson.dumps(obj)
+    except TypeError:
+        out = b""
+    if not out or _orjson_differs(out) or _colon_in_doubt(out):
+        return utf8(line(obj, flavour))
+    out = out.replace(b'":', b'": ')
+    if b"<" in out or b">" in out:
+        out = out.replace(b"<", b"\\u003c").replace(b">", b"\\u003e")
+    return out
+
+
+def _colon_in_doubt(out: bytes) -> bool:
+    return b'\\"' in out or out.startswith(b'":') or b'{":' in out or b'[":' in out or b',":' in out or b':":' in out
+
+
 def sse_event(obj: Any, flavour: Flavour = Flavour.DEVELOPER) -> bytes:
     """One stream chunk as ``flavour`` writes it: ``data: <one-line JSON>`` and a blank line (CRLF)."""
-    return utf8(f"data: {line(obj, flavour)}\r\n\r\n")
+    return b"data: " + _line_bytes(obj, flavour) + b"\r\n\r\n"
 
 
 def stream_error(envelope: dict[str, Any]) -> bytes:

@@ -1,10 +1,15 @@
 """The wire schema: Google's own v1beta messages, brought up to date with what the SDK sends.
 
-The installed ``google-ai-generativelanguage`` protos lag the service, and the SDK (py:models.py
-``_..._to_mldev`` converters) sends fields they lack. Rejecting those as unknown would tell the SDK
-apart from the real service, so at import we copy the v1beta files (and their dependencies) into a
-private descriptor pool, add the missing fields from :data:`SUPPLEMENT`, and rename proto-plus's
-``type_``/``format_``/``license_`` back to the real proto names (the service rejects ``type_``).
+The messages come from ``emulator/data/developer_v1beta.binpb``, a ``FileDescriptorSet`` that
+``tools/build_developer_schema.py`` extracts from ``google-ai-generativelanguage`` 0.12.1 (with
+proto-plus's ``type_``/``format_``/``license_`` renamed back to the real proto names, which the
+service rejects): reading a small file instead of importing that package (and ``google.api_core``,
+``grpc`` and its clients with it) saves about a quarter of a second of start-up. The
+``google/protobuf`` files they import come from the protobuf runtime.
+
+Those protos lag the service, and the SDK (py:models.py ``_..._to_mldev`` converters) sends fields
+they lack. Rejecting those as unknown would tell the SDK apart from the real service, so at import
+we load them into a private descriptor pool and add the missing fields from :data:`SUPPLEMENT`.
 Fields the converters refuse to send on the Developer API (``Tool.retrieval``, ``SafetySetting.method``,
 ``FunctionCall.partial_args`` ...) are deliberately absent: the real service rejects them too.
 
@@ -20,15 +25,26 @@ import json
 import math
 import re
 import sys
+from importlib import resources
 from typing import Any
 
-from google.ai.generativelanguage_v1beta.types import generative_service
-from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import (
+    descriptor,
+    descriptor_pb2,
+    descriptor_pool,
+    duration_pb2,
+    message_factory,
+    struct_pb2,
+    timestamp_pb2,
+)
 from google.protobuf.message import Message
 
 from .call import Operation
 
 PACKAGE = "google.ai.generativelanguage.v1beta"
+DATA = "developer_v1beta.binpb"
+WELL_KNOWN = (struct_pb2, duration_pb2, timestamp_pb2)
+"""The protobuf runtime's modules whose files the shipped descriptors (of both APIs) import."""
 Supplement = tuple[tuple[str, str, str], ...]
 
 # (message relative to PACKAGE, field, type), in the grammar of :func:`supplemented_pool`.
@@ -88,20 +104,6 @@ _SCALARS = {
 }
 
 
-def files_in_order(root: descriptor.FileDescriptor) -> list[descriptor.FileDescriptor]:
-    """The root file and all it imports, dependencies first (the order a pool accepts them in)."""
-    ordered: dict[str, descriptor.FileDescriptor] = {}
-
-    def visit(file: descriptor.FileDescriptor) -> None:
-        if file.name not in ordered:
-            for dep in file.dependencies:
-                visit(dep)
-            ordered[file.name] = file
-
-    visit(root)
-    return list(ordered.values())
-
-
 def copied(files: list[descriptor.FileDescriptor]) -> list[descriptor_pb2.FileDescriptorProto]:
     """Editable copies of loaded files, for a pool of our own."""
     protos = []
@@ -121,15 +123,6 @@ def _find(files: list[descriptor_pb2.FileDescriptorProto], dotted: str) -> descr
                     message = next(m for m in message.nested_type if m.name == name)
                 return message
     raise LookupError(f"no message {dotted} in the protos")
-
-
-def _rename_underscored(message: descriptor_pb2.DescriptorProto) -> None:
-    """proto-plus appends ``_`` to names that shadow Python builtins; the wire knows only the real name."""
-    for field in message.field:
-        if field.name.endswith("_"):
-            field.name = field.name.rstrip("_")
-    for nested in message.nested_type:
-        _rename_underscored(nested)
 
 
 def _add_field(
@@ -195,14 +188,19 @@ def supplemented_pool(
     return pool
 
 
+def shipped(name: str) -> list[descriptor_pb2.FileDescriptorProto]:
+    """The files of a ``FileDescriptorSet`` in ``emulator/data``, after the runtime's well-known ones
+    they import: all a pool needs, dependencies first."""
+    data = resources.files("emulator.data").joinpath(name).read_bytes()
+    return [
+        *copied([module.DESCRIPTOR for module in WELL_KNOWN]),
+        *descriptor_pb2.FileDescriptorSet.FromString(data).file,
+    ]
+
+
 def build_pool() -> descriptor_pool.DescriptorPool:
-    """A fresh pool holding the v1beta request messages plus :data:`SUPPLEMENT`."""
-    protos = copied(files_in_order(generative_service.GenerateContentRequest.pb().DESCRIPTOR.file))
-    for proto in protos:
-        if proto.package == PACKAGE:
-            for message in proto.message_type:
-                _rename_underscored(message)
-    return supplemented_pool(protos, PACKAGE, SUPPLEMENT, SUPPLEMENT_ENUMS)
+    """A fresh pool holding the shipped v1beta messages plus :data:`SUPPLEMENT`."""
+    return supplemented_pool(shipped(DATA), PACKAGE, SUPPLEMENT, SUPPLEMENT_ENUMS)
 
 
 POOL = build_pool()

@@ -16,9 +16,7 @@ the converters refuse on Vertex AI (``Part.tool_call``, ``FunctionResponse.will_
 
 from __future__ import annotations
 
-from importlib import resources
-
-from google.protobuf import descriptor_pb2, descriptor_pool, duration_pb2, struct_pb2, timestamp_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool
 from google.protobuf.message import Message
 
 from . import schema
@@ -79,15 +77,13 @@ SUPPLEMENT_ENUMS: dict[str, tuple[str, ...]] = {
     "Scheduling": ("SCHEDULING_UNSPECIFIED", "SILENT", "WHEN_IDLE", "INTERRUPT"),
     "Behavior": ("UNSPECIFIED", "BLOCKING", "NON_BLOCKING"),
 }
-_WELL_KNOWN = (struct_pb2, duration_pb2, timestamp_pb2)
 
 
 def build_pool() -> descriptor_pool.DescriptorPool:
     """A fresh pool holding the shipped v1beta1 request messages plus :data:`SUPPLEMENT`."""
-    shipped = descriptor_pb2.FileDescriptorSet.FromString(resources.files("emulator.data").joinpath(DATA).read_bytes())
-    runtime = schema.copied([module.DESCRIPTOR for module in _WELL_KNOWN])
-    _add_batch_embed(list(shipped.file))
-    return schema.supplemented_pool([*runtime, *shipped.file], PACKAGE, SUPPLEMENT, SUPPLEMENT_ENUMS)
+    protos = schema.shipped(DATA)
+    _add_batch_embed(protos)
+    return schema.supplemented_pool(protos, PACKAGE, SUPPLEMENT, SUPPLEMENT_ENUMS)
 
 
 def _add_batch_embed(files: list[descriptor_pb2.FileDescriptorProto]) -> None:

@@ -180,16 +180,16 @@ def test_appends_during_a_fold_move_to_a_new_journal(tmp_path: Path, monkeypatch
     path = tmp_path / "c.yaml"
     save(Cassette(interactions=[unary("a")]), path)
     journaled(path, "b")
-    render = store.render
+    render = store._rendered  # the fold renders through it
 
-    def slow_render(*args: object, **kwargs: object) -> str:
-        monkeypatch.setattr(store, "render", render)
+    def slow_render(*args: object, **kwargs: object) -> tuple[str, dict[str, object]]:
+        monkeypatch.setattr(store, "_rendered", render)
         journaled(path, "during")  # the fold holds no lock while it renders
         return render(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "render", slow_render)
+    monkeypatch.setattr(store, "_rendered", slow_render)
     compact(path)
-    monkeypatch.setattr(store, "render", render)
+    monkeypatch.setattr(store, "_rendered", render)
     assert texts(path) == ["a", "b", "during"]
     assert beside(path) == [".c.yaml.pending.jsonl", "c.yaml"]  # holding only what came meanwhile
     assert len(journal.read_journal(path).lines) == 1  # type: ignore[union-attr]
@@ -203,17 +203,17 @@ def test_a_fold_gives_way_when_the_cassette_was_replaced_meanwhile(
     path = tmp_path / "c.yaml"
     save(Cassette(interactions=[unary("a")]), path)
     journaled(path, "b")
-    render = store.render
+    render = store._rendered  # the fold renders through it
 
-    def racing_render(*args: object, **kwargs: object) -> str:
+    def racing_render(*args: object, **kwargs: object) -> tuple[str, dict[str, object]]:
         text = render(*args, **kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr(store, "render", render)
+        monkeypatch.setattr(store, "_rendered", render)
         save(Cassette(interactions=[unary("saved meanwhile")]), path)
         return text
 
-    monkeypatch.setattr(store, "render", racing_render)
+    monkeypatch.setattr(store, "_rendered", racing_render)
     compact(path)
-    monkeypatch.setattr(store, "render", render)
+    monkeypatch.setattr(store, "_rendered", render)
     assert texts(path) == ["saved meanwhile", "b"]  # the fold's stale text was not written over it
 
 

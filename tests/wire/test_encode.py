@@ -1,6 +1,6 @@
 """The fast paths of the wire layer are the slow paths' exact equals.
 
-``encode.unary`` writes with orjson where its text is provably that of ``json.dumps(obj,
+``encode.unary`` and ``encode.sse_event`` write with orjson where its text is provably that of ``json.dumps(obj,
 ensure_ascii=False, indent=2)`` (the standard library's pure-Python encoder), with ``encode.pretty``
 where it is not (floats orjson spells otherwise, NaN, big integers, lone surrogates, non-string
 keys), and ``tokens.count_text`` counts without the token regex where it can. Both are checked
@@ -25,6 +25,11 @@ from emulator.wire import encode, tokens
 def reference_unary(obj: Any) -> bytes:
     """What ``encode.unary`` wrote before it had a fast path (lone surrogates sent as U+FFFD)."""
     return encode.utf8(encode._escape(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n")
+
+
+def reference_event(obj: Any) -> bytes:
+    """What ``encode.sse_event`` wrote before it had a fast path."""
+    return encode.utf8(f"data: {encode.line(obj)}\r\n\r\n")
 
 
 def outcome(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -78,6 +83,7 @@ def test_stream_encodings_are_unchanged(value: Any) -> None:
     compact = outcome(json.dumps, value, ensure_ascii=False, separators=(",", ": "))
     expected = compact if isinstance(compact, tuple) else encode._escape(compact)
     assert outcome(encode.line, value) == expected
+    assert outcome(encode.sse_event, value) == outcome(reference_event, value)
     array = encode.JsonArrayStream()
     first = outcome(array.element, value)
     pretty = outcome(json.dumps, value, ensure_ascii=False, indent=2)
@@ -139,6 +145,8 @@ def cyclic_dict() -> dict[str, Any]:
         OrderedDict([("b", 1), ("a", [])]),
         {"n": Number(1.5), Number(2.5): True, 3: None, None: False, -0.0: float("-inf")},
         {"deep": [[[[[[{"x": []}]]]]]]},
+        {":": ":", "a": [":b", {"::": ""}], 'q"': ':"', "c,": "{", "\\": "\\:"},
+        ":starts with a colon",
         Mode.ON,
         (),
         "top level <string>",
@@ -157,6 +165,7 @@ def cyclic_dict() -> dict[str, Any]:
 def test_pretty_edge_cases_match_json_dumps(value: Any) -> None:
     assert outcome(encode.pretty, value) == outcome(json.dumps, value, ensure_ascii=False, indent=2)
     assert outcome(encode.unary, value) == outcome(reference_unary, value)
+    assert outcome(encode.sse_event, value) == outcome(reference_event, value)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Request bodies are read by orjson where it agrees with the standard library, by ``json`` elsewhere.
 
-``body.parse_json`` must be exactly ``body.standard_json`` (strict UTF-8, then ``json.loads``,
+``json_body.parse_json`` must be exactly ``json_body.standard_json`` (strict UTF-8, then ``json.loads``,
 what the server did before it had the fast path): the same value, or the same 400 with the same
 text, for any bytes.
 """
@@ -13,9 +13,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.server.body import parse_json
-from emulator.server.body import standard_json as reference
 from emulator.wire.errors import ApiError
+from emulator.wire.json_body import parse_json
+from emulator.wire.json_body import standard_json as reference
 
 
 def outcome(parse: Any, data: bytes) -> Any:
