@@ -199,7 +199,8 @@ def _line_bytes(obj: Any, flavour: Flavour) -> bytes:
 
     orjson writes ``":`` after a key where the stream writes ``": ``. A quote before a colon ends a
     key unless it opens a string that starts with a colon (it follows ``{``, ``[``, ``,`` or ``:``
-    then) or is an escaped quote; where either may be, the standard encoder writes the line.
+    then) or is an escaped quote in a string (``\\":``); where either may be, the standard encoder
+    writes the line.
     """
     try:
         out = orjson.dumps(obj)
@@ -214,7 +215,7 @@ def _line_bytes(obj: Any, flavour: Flavour) -> bytes:
 
 
 def _colon_in_doubt(out: bytes) -> bool:
-    return b'\\"' in out or out.startswith(b'":') or b'{":' in out or b'[":' in out or b',":' in out or b':":' in out
+    return b'\\":' in out or out.startswith(b'":') or b'{":' in out or b'[":' in out or b',":' in out or b':":' in out
 
 
 def sse_event(obj: Any, flavour: Flavour = Flavour.DEVELOPER) -> bytes:

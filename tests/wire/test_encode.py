@@ -147,6 +147,7 @@ def cyclic_dict() -> dict[str, Any]:
         {"deep": [[[[[[{"x": []}]]]]]]},
         {":": ":", "a": [":b", {"::": ""}], 'q"': ':"', "c,": "{", "\\": "\\:"},
         ":starts with a colon",
+        {'say "hi":': 'x":y', "z": 'quoted "word": after', "k\\": '\\":'},
         Mode.ON,
         (),
         "top level <string>",
@@ -238,3 +239,15 @@ def test_truncate_is_the_token_walk(text: str, limit: int) -> None:
 def test_every_nth_token_end_is_the_token_walk(text: str, every: int) -> None:
     walked = [end for i, (_, end) in enumerate(tokens.spans(text)) if (i + 1) % every == 0]
     assert tokens.ends_every(text, every) == walked
+
+
+def test_a_stream_chunk_quoting_the_prompt_is_written_by_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default model quotes the prompt ('You said: "..."'): such chunks must not need the slow encoder."""
+    chunk = {"candidates": [{"content": {"parts": [{"text": 'You said: "a: b".'}], "role": "model"}, "index": 0}]}
+    expected = reference_event(chunk)
+
+    def slow(*args: Any) -> str:
+        raise AssertionError("the standard encoder was used")
+
+    monkeypatch.setattr(encode, "line", slow)
+    assert encode.sse_event(chunk) == expected
