@@ -6,7 +6,7 @@ Bodies: bench_server.py's request (as google-genai sends it: ``topK`` a float, `
 snake_case, so the fast path rewrites two objects), the same in canonical form (nothing to
 rewrite), and a 20-turn chat (about 14 KB). Both ways are timed in interleaved rounds and each keeps
 its fastest round, so other processes on the machine disturb the figures less. With the real-traffic
-corpus at hand (``--traffic DIR``, default ``../shared/real-traffic``) it also prints the share of
+corpus at hand (``--traffic DIR``, default ``$GEMINI_RECORDED_TRAFFIC``) it also prints the share of
 its request bodies that take the fast path.
 
 Usage::
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from emulator.wire.errors import ApiError  # noqa: E402
 from emulator.wire.flavour import Flavour  # noqa: E402
 from emulator.wire.json_body import UNREAD, parse_json, quick_json, standard_json, without_lone_surrogates  # noqa: E402
 
-TRAFFIC = Path(__file__).resolve().parent.parent.parent / "shared" / "real-traffic"
+TRAFFIC = os.environ.get("GEMINI_RECORDED_TRAFFIC", "")
 
 
 def canonical(request: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +95,9 @@ def traffic_share(folder: Path) -> tuple[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=4.0, help="time per body, both ways together")
-    parser.add_argument("--traffic", type=Path, default=TRAFFIC, help="the real-traffic corpus, if present")
+    parser.add_argument(
+        "--traffic", type=Path, default=Path(TRAFFIC) if TRAFFIC else None, help="a folder of recorded exchanges"
+    )
     args = parser.parse_args()
     info = Catalogue.load().resolve("gemini-2.5-flash", Operation.GENERATE.value, "v1beta")
     bodies = {
@@ -118,7 +121,7 @@ def main() -> None:
             f"{label:32} {len(data):6} B  walk {figures['walk']:7.1f} us  parse_body {figures['fast']:7.1f} us  "
             f"({figures['fast'] / figures['walk']:.2f}x{'' if taken else ', walk: refused'})"
         )
-    if (args.traffic / "exchanges.jsonl.gz").exists():
+    if args.traffic is not None and (args.traffic / "exchanges.jsonl.gz").exists():
         taken, total = traffic_share(args.traffic)
         print(f"real traffic: {taken} of {total} request bodies take the fast path ({taken / total:.0%})")
 

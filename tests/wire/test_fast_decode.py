@@ -4,8 +4,10 @@ For any body, ``parse_body(bytes)`` and ``parse_request(parse_json(bytes))`` bot
 canonical body, with the same key order, or both raise the same error. The bodies are SDK-shaped
 requests, bodies generated from the schema's slot tables of every request message of both
 flavours, and those mutated (unknown keys, nulls, wrong types, snake_case, duplicate keys, oneof
-conflicts, lone surrogates, NaN, long integers ...); and, when it is at hand, every request body of
-the real-traffic corpus. A body the fast path refuses must be left as it was: the walk reads it next.
+conflicts, lone surrogates, NaN, long integers ...); and, when ``GEMINI_RECORDED_TRAFFIC`` names
+a folder of recorded exchanges (``exchanges.jsonl.gz``, ``vertex-exchanges.jsonl.gz``: one JSON
+object per line, with ``op`` and ``request_body``), every request body in it. A body the fast path
+refuses must be left as it was: the walk reads it next.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import copy
 import gzip
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -52,7 +55,8 @@ DEVELOPER, VERTEX = Flavour.DEVELOPER, Flavour.VERTEX
 GENERATE, STREAM, COUNT = Operation.GENERATE, Operation.STREAM, Operation.COUNT_TOKENS
 EMBED, BATCH_EMBED = Operation.EMBED, Operation.BATCH_EMBED
 CALLS = [(flavour, method) for flavour in (DEVELOPER, VERTEX) for method in validate._TABLES[flavour]]
-TRAFFIC = Path(__file__).resolve().parents[3] / "shared" / "real-traffic"
+_TRAFFIC_DIR = os.environ.get("GEMINI_RECORDED_TRAFFIC")
+TRAFFIC = Path(_TRAFFIC_DIR) if _TRAFFIC_DIR else None
 
 
 def model(method: Operation, flavour: Flavour) -> ModelInfo:
@@ -520,10 +524,11 @@ def test_embedding_requests_agree(chat: list[dict[str, Any]], flavour: Flavour) 
 
 
 # --------------------------------------------------------------------------------------------------
-# Real traffic (not in CI: the corpus lives beside the project).
+# Recorded real traffic (not in CI: GEMINI_RECORDED_TRAFFIC names it).
 
 
 def _traffic() -> list[tuple[Flavour, Operation, Any]]:
+    assert TRAFFIC is not None
     found = []
     for name, flavour in (("exchanges.jsonl.gz", DEVELOPER), ("vertex-exchanges.jsonl.gz", VERTEX)):
         with gzip.open(TRAFFIC / name, "rt", encoding="utf-8") as lines:
@@ -535,7 +540,10 @@ def _traffic() -> list[tuple[Flavour, Operation, Any]]:
     return found
 
 
-@pytest.mark.skipif(not (TRAFFIC / "exchanges.jsonl.gz").exists(), reason="no real-traffic corpus beside the project")
+@pytest.mark.skipif(
+    TRAFFIC is None or not (TRAFFIC / "exchanges.jsonl.gz").exists(),
+    reason="GEMINI_RECORDED_TRAFFIC names no folder of recorded exchanges",
+)
 def test_real_traffic_agrees() -> None:
     bodies = _traffic()
     taken = 0
