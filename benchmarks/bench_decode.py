@@ -36,7 +36,7 @@ from emulator.wire.call import Operation  # noqa: E402
 from emulator.wire.catalogue import Catalogue  # noqa: E402
 from emulator.wire.errors import ApiError  # noqa: E402
 from emulator.wire.flavour import Flavour  # noqa: E402
-from emulator.wire.json_body import UNREAD, parse_json, quick_json, standard_json, without_lone_surrogates  # noqa: E402
+from emulator.wire.json_body import parse_json  # noqa: E402
 
 TRAFFIC = os.environ.get("GEMINI_RECORDED_TRAFFIC", "")
 
@@ -62,16 +62,12 @@ def timed(ways: dict[str, Callable[[], object]], seconds: float, rounds: int = 1
 
 
 def fast_path_decides(operation: Operation, data: bytes, flavour: Flavour) -> bool:
-    """Whether ``validate.parse_body`` takes the fast path for a body (read as it reads it)."""
-    raw = quick_json(data)
-    if raw is UNREAD:
-        try:
-            raw = standard_json(data)
-        except ApiError:
-            return False
-        if not without_lone_surrogates(data):
-            return False
-    return validate.decode_fast(operation, raw, flavour) is not None
+    """Whether ``validate.parse_body`` takes the fast path for a body."""
+    try:
+        raw, fast = validate.parsed(data)
+    except ApiError:
+        return False
+    return fast and validate.decode_fast(operation, raw, flavour) is not None
 
 
 def traffic_share(folder: Path) -> tuple[int, int]:

@@ -365,15 +365,21 @@ def parse_body(
     walk (most requests: the walk costs them two to three times as much). ``size`` defaults to ``len(data)``."""
     if size is None:
         size = len(data)
-    raw = json_body.quick_json(data)
-    if raw is json_body.UNREAD:
-        raw = json_body.standard_json(data)
-        if not json_body.without_lone_surrogates(data):
-            return parse_request(method, raw, model, strict, flavour, size)
-    body = decode_fast(method, raw, flavour) if _shallow(data, raw) else None
+    raw, fast = parsed(data)
+    body = decode_fast(method, raw, flavour) if fast else None
     if body is not None:
         return _checked(method, body, model, strict, flavour, size)
     return parse_request(method, raw, model, strict, flavour, size)
+
+
+def parsed(data: bytes) -> tuple[Any, bool]:
+    """A body as ``json_body.parse_json`` reads it, and whether the fast path may judge it: not when
+    it may hold a lone surrogate (which the walk rewrites) or nests too deeply (:func:`_shallow`)."""
+    raw = json_body.quick_json(data)
+    if raw is not json_body.UNREAD:
+        return raw, _shallow(data, raw)
+    raw = json_body.standard_json(data)
+    return raw, json_body.without_lone_surrogates(data) and _shallow(data, raw)
 
 
 _FEW_BRACKETS = 128

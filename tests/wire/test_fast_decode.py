@@ -34,7 +34,7 @@ from emulator.wire.call import Operation
 from emulator.wire.catalogue import Catalogue, ModelInfo
 from emulator.wire.errors import ApiError
 from emulator.wire.flavour import Flavour
-from emulator.wire.json_body import UNREAD, parse_json, quick_json, standard_json, without_lone_surrogates
+from emulator.wire.json_body import parse_json
 from emulator.wire.schema import (
     K_BOOL,
     K_BYTES,
@@ -101,15 +101,11 @@ def assert_agree(method: Operation, flavour: Flavour, data: bytes) -> None:
 
 def takes_fast_path(method: Operation, flavour: Flavour, data: bytes) -> bool:
     """Whether the fast path decides the body; when it refuses, the parsed body must be untouched."""
-    raw = quick_json(data)
-    if raw is UNREAD:
-        try:
-            raw = standard_json(data)
-        except ApiError:
-            return False
-        if not without_lone_surrogates(data):
-            return False
-    if type(raw) is not dict or not validate._shallow(data, raw):
+    try:
+        raw, fast = validate.parsed(data)
+    except ApiError:
+        return False
+    if not fast or type(raw) is not dict:
         return False
     before = copy.deepcopy(raw)
     decided = validate.decode_fast(method, raw, flavour) is not None
