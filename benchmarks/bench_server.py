@@ -384,7 +384,6 @@ async def serve_main(kind: str) -> None:
     watch_parent(loop, stop)
     runner, port = await start_server(kind)
     # As ``gemini-emulator serve`` does once it is up (runner.settle_heap); the same for both servers.
-    gc.collect()
     gc.freeze()
     if os.environ.get("BENCH_GC"):
         gc.set_threshold(int(os.environ["BENCH_GC"]), 10, 10)

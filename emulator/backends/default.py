@@ -151,11 +151,22 @@ class Candidate:
 
     @property
     def output_tokens(self) -> int:
-        return tokens.count_text(self.text) + sum(tokens.count_part(p) for p in self.calls) + self.media_tokens
+        count = tokens.count_text(self.text) + self.media_tokens
+        if self.calls:  # most answers have none: no generator to run
+            count += sum(tokens.count_part(p) for p in self.calls)
+        return count
 
     @classmethod
-    def generate(cls, call: Call, seed: bytes, index: int, deadline: float | None = None) -> Candidate:
-        """One candidate; :class:`~emulator.budget.Slow` when it is not done by ``deadline``."""
+    def generate(
+        cls,
+        call: Call,
+        seed: bytes,
+        index: int,
+        deadline: float | None = None,
+        state: function_calls.Progress | None = None,
+    ) -> Candidate:
+        """One candidate; :class:`~emulator.budget.Slow` when it is not done by ``deadline``. ``state`` is
+        ``function_calls.progress`` of the contents, when the caller read it once for all candidates."""
         config = call.body.get("generationConfig", {})
         thinking = config.get("thinkingConfig", {})
         thinks = bool(call.model.thinking) and thinking.get("thinkingBudget", -1) != 0
@@ -163,7 +174,8 @@ class Candidate:
         profile = profiles.on(call.model.profile, call.flavour)
         limit = output_limit(call)
         budget = Budget(limit, deadline=deadline)
-        state = function_calls.progress(call.body.get("contents", []))
+        if state is None:
+            state = function_calls.progress(call.body.get("contents", []))
         planned = function_calls.calls_to_make(call.body, state, budget)
         if planned:
             # Calls are never cut by maxOutputTokens (a partial call is no call); the model's own limit holds.
@@ -211,7 +223,7 @@ class Candidate:
             parts.append({"text": self.thought, "thought": True})
         if text:
             parts.append({"text": text})
-        if calls:
+        if calls and (self.calls or self.media):  # most answers are text alone: nothing to copy
             parts += [copy.deepcopy(p) for p in self.calls] + [copy.deepcopy(p) for p in self.media]
         return parts
 
@@ -254,8 +266,11 @@ class DefaultBackend:
 
     def _unary(self, call: Call, seed: bytes, candidates: list[Candidate]) -> dict[str, Any]:
         include = _include_thoughts(call)
-        output = sum(c.output_tokens for c in candidates)
-        thoughts = sum(tokens.count_text(c.thought) for c in candidates if c.thought)
+        output = thoughts = 0
+        for c in candidates:
+            output += c.output_tokens
+            if c.thought:
+                thoughts += tokens.count_text(c.thought)
         return framing.response(
             call,
             framing.response_id(seed),
@@ -327,7 +342,8 @@ def _answers_with_media(profile: Profile, config: dict[str, Any]) -> bool:
 def _candidates(call: Call, seed: bytes, deadline: float | None = None) -> list[Candidate]:
     asked = int(call.body.get("generationConfig", {}).get("candidateCount", 1))
     count = max(1, min(asked, call.model.emulator.max_candidate_count))  # lenient mode skips the range rule
-    return [Candidate.generate(call, seed, i, deadline) for i in range(count)]
+    state = function_calls.progress(call.body.get("contents", []))  # the same for every candidate
+    return [Candidate.generate(call, seed, i, deadline, state) for i in range(count)]
 
 
 def _candidate(index: int, parts: list[dict[str, Any]], finish: str | None, message: str | None = None) -> Any:

@@ -153,14 +153,19 @@ def progress(contents: list[dict[str, Any]]) -> Progress:
     if anchor >= 0:
         texts = [p["text"] for p in contents[anchor].get("parts", ()) if "text" in p and not p.get("thought")]
         prompt = " ".join(texts)
-    later = contents[anchor + 1 :]
-    answered = [c for c in later if _answers(c)]
-    ends_with_answers = bool(contents) and _answers(contents[-1])
-    results = [p["functionResponse"] for c in answered for p in c.get("parts", ()) if "functionResponse" in p]
+    later = contents[anchor + 1 :]  # empty when the request ends with the prompt, as most do
+    answered = [c for c in later if _answers(c)] if later else []
+    # The last content is the prompt itself unless something follows it (then it is ``later``'s last).
+    ends_with_answers = bool(later) and _answers(later[-1])
+    results = (
+        [p["functionResponse"] for c in answered for p in c.get("parts", ()) if "functionResponse" in p]
+        if ends_with_answers
+        else []
+    )
     return Progress(
         prompt=prompt,
         rounds=len(answered),
-        results=results if ends_with_answers else [],
+        results=results,
         awaiting=bool(contents) and (contents[-1].get("role") or "user") == "user",
     )
 
@@ -266,6 +271,8 @@ def calls_to_make(body: dict[str, Any], state: Progress | None = None, budget: B
         return []
     if budget is not None:
         budget.work(len(state.prompt) // 64)
+    if not body.get("tools"):  # most requests declare nothing: no declarations or config to read
+        return []
     functions = callable_functions(body)
     if not functions:
         return []

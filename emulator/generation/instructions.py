@@ -81,7 +81,7 @@ def system_text(body: dict[str, Any]) -> str:
     if not isinstance(system, dict):
         return ""
     return " ".join(
-        p["text"] for p in system.get("parts", ()) if isinstance(p.get("text"), str) and not p.get("thought")
+        [p["text"] for p in system.get("parts", ()) if isinstance(p.get("text"), str) and not p.get("thought")]
     )
 
 

@@ -211,10 +211,14 @@ def read(contents: Iterable[dict[str, Any]]) -> Memory:
     """Every fact the user turns of ``contents`` state, in order (one memoised look-up per text part)."""
     out: list[Fact] = []
     for content in contents:
-        if (content.get("role") or "user") != "user":
+        role = content.get("role")
+        if role and role != "user":
             continue
         for part in content.get("parts", ()):
             text = part.get("text")
             if text and type(text) is str and not part.get("thought"):
-                out.extend(facts_in(text))
+                # facts_in, inlined: this runs for every user part of every request that reads memory
+                found = _facts_memo(text) if len(text) <= _MEMO_CHARS else _facts(text)
+                if found:
+                    out += found
     return Memory(tuple(out))

@@ -79,8 +79,9 @@ def sentences(text: str, limit: int | None = None) -> list[str]:
     out: list[str] = []
     start = 0
     for end in _END.finditer(text):
-        piece = text[start : end.end()].strip()
-        start = end.end()
+        stop = end.end()
+        piece = text[start:stop].strip()
+        start = stop
         if piece:
             out.append(piece)
             if limit is not None and len(out) >= limit:
@@ -96,6 +97,8 @@ def first_sentences(text: str, count: int) -> str:
     ends = text.count(".") + text.count("!") + text.count("?")  # every sentence end has one of them
     if ends < count:  # so the text holds at most ``count`` sentences: nothing to cut
         return text
+    if "\n\n" not in text:  # one paragraph, as most answers are
+        return " ".join(sentences(text, count)) or text
     kept: list[str] = []
     left = count
     for paragraph in text.split("\n\n"):

@@ -5,6 +5,7 @@ of HTML or a bare 500."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -31,6 +32,8 @@ from .inspector import Inspector
 from .responses import error_response
 from .streaming import Streams
 from .trust import ControlTrust
+
+_RECORD_MODULE = f"{__package__.rpartition('.')[0]}.backends.record"
 
 log = logging.getLogger("emulator")
 API_KEY: web.AppKey[Api] = web.AppKey("api", Api)
@@ -142,9 +145,10 @@ def create_app(
         streams.shutdown()
 
     async def closing_recorders(_: web.Application) -> None:
-        from ..backends.record import close_all
-
-        await close_all()
+        # No recorder exists unless its module was imported; importing it here would cost every exit.
+        record = sys.modules.get(_RECORD_MODULE)
+        if record is not None:
+            await record.close_all()
 
     app.on_shutdown.append(closing)
     app.on_shutdown.append(inspector.close)

@@ -79,9 +79,9 @@ def settle_heap() -> None:
 
     A server process keeps all of it for its whole life, yet every full collection would walk it
     again; frozen, collections see only what requests allocate. For a process that is the server
-    (``serve``), not for one that hosts an :class:`EmulatorThread` among other things.
+    (``serve``), not for one that hosts an :class:`EmulatorThread` among other things. No collection
+    comes first: at this point one found about five objects to free and cost 18-29 ms of every start.
     """
-    gc.collect()
     gc.freeze()
 
 

@@ -177,19 +177,37 @@ def _modality(mime: str) -> str:
 
 
 def prompt_usage(body: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
-    """Prompt tokens of a request (system instruction, contents, tools) and their split by modality."""
-    by_modality: dict[str, int] = {}
+    """Prompt tokens of a request (system instruction, contents, tools) and their split by modality.
+
+    Every turn of a chat is walked on every request, so the common part (text, no media) takes a
+    short path: its tokens add up in a local, and ``TEXT`` takes its place among the modalities
+    (the order the details list them in) where the first text part stood."""
+    media_tokens: dict[str, int] = {}
+    text_tokens = 0
+    text_at: int | None = None  # where TEXT stands among the modalities, once a text part is met
     contents = list(body.get("contents", ()))
     if "systemInstruction" in body:
         contents.append(body["systemInstruction"])
     for content in contents:
         for part in content.get("parts", ()):
-            media = part.get("inlineData") or part.get("fileData")
-            modality = _modality(media.get("mimeType", "")) if media else "TEXT"
-            by_modality[modality] = by_modality.get(modality, 0) + count_part(part)
+            if "inlineData" in part or "fileData" in part:
+                media = part.get("inlineData") or part.get("fileData")
+                if media:
+                    modality = _modality(media.get("mimeType", ""))
+                    media_tokens[modality] = media_tokens.get(modality, 0) + count_part(part)
+                    continue
+            if text_at is None:
+                text_at = len(media_tokens)
+            text = part.get("text")
+            if type(text) is str:
+                text_tokens += _count_memo(text) if len(text) <= _MEMO_MAX_CHARS else _count(text)
+            else:
+                text_tokens += count_part(part)
     if body.get("tools"):
-        by_modality["TEXT"] = by_modality.get("TEXT", 0) + count_text(json.dumps(body["tools"], sort_keys=True))
-    details = [{"modality": m, "tokenCount": n} for m, n in by_modality.items()] or [
-        {"modality": "TEXT", "tokenCount": 0}
-    ]
-    return sum(by_modality.values()), details
+        if text_at is None:
+            text_at = len(media_tokens)
+        text_tokens += count_text(json.dumps(body["tools"], sort_keys=True))
+    details = [{"modality": m, "tokenCount": n} for m, n in media_tokens.items()]
+    if text_at is not None:
+        details.insert(text_at, {"modality": "TEXT", "tokenCount": text_tokens})
+    return sum(media_tokens.values()) + text_tokens, details or [{"modality": "TEXT", "tokenCount": 0}]

@@ -3,7 +3,7 @@ in a subprocess, measuring that process alone (/proc/PID: VmRSS and open fds; as
 a SIGUSR1 probe) after a warm-up and again after the traffic stops and settles. Vertex AI's routes get
 their share (project paths with a bearer token, express paths with an ``AQ.`` key), faults included.
 
-``GEMINI_SOAK_SECONDS`` (default 45, the CI run: some 7,000 requests) makes it longer (a deep run: 600)
+``GEMINI_SOAK_SECONDS`` (default 25, the CI run: some 4,000 requests) makes it longer (a deep run: 600)
 or shorter for a quick look.
 """
 
@@ -46,7 +46,7 @@ from reliability_support import (
     vertex_serving,
 )
 
-SOAK_SECONDS = float(os.environ.get("GEMINI_SOAK_SECONDS", "45"))
+SOAK_SECONDS = float(os.environ.get("GEMINI_SOAK_SECONDS", "25"))
 WARMUP_SECONDS = 1.5
 WORKERS = 4
 CONTEXTS = 8

@@ -22,6 +22,13 @@ from hypothesis import strategies as st
 from emulator.wire import encode, tokens
 
 
+def examples(full: int) -> int:
+    """``full`` examples at the dev profile's 100, scaled with the profile (ci: 40%, deep: 20x): these
+    byte-level proofs want many more examples than a test of behaviour, and ci's are derandomized,
+    the same every run, so its share buys little beyond the first few hundred."""
+    return max(100, full * settings().max_examples // 100)
+
+
 def reference_unary(obj: Any) -> bytes:
     """What ``encode.unary`` wrote before it had a fast path (lone surrogates sent as U+FFFD)."""
     return encode.utf8(encode._escape(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n")
@@ -65,19 +72,19 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_pretty_is_json_dumps_with_indent_2(value: Any) -> None:
     assert outcome(encode.pretty, value) == outcome(json.dumps, value, ensure_ascii=False, indent=2)
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(800), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_unary_bytes_are_unchanged(value: Any) -> None:
     assert outcome(encode.unary, value) == outcome(reference_unary, value)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(json_values)
 def test_stream_encodings_are_unchanged(value: Any) -> None:
     compact = outcome(json.dumps, value, ensure_ascii=False, separators=(",", ": "))
@@ -186,14 +193,14 @@ token_alphabet = st.sampled_from(
 token_texts = st.text(token_alphabet, max_size=60) | st.text(max_size=60)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(token_texts)
 def test_count_text_is_the_regex_count(text: str) -> None:
     assert tokens.count_text(text) == regex_count(text)
     assert tokens._count(text) == regex_count(text)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(token_texts)
 def test_every_path_of_the_counter_is_the_regex_count(text: str) -> None:
     """The non-ASCII path (codec error handler) is checked on every text, not only the sparse ones."""
@@ -228,13 +235,13 @@ def walked_truncate(text: str, limit: int) -> str:
     return text[:end] if limit > 0 else ""
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(token_texts, st.integers(0, 40))
 def test_truncate_is_the_token_walk(text: str, limit: int) -> None:
     assert tokens.truncate(text, limit) == walked_truncate(text, limit)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(token_texts, st.integers(1, 9))
 def test_every_nth_token_end_is_the_token_walk(text: str, every: int) -> None:
     walked = [end for i, (_, end) in enumerate(tokens.spans(text)) if (i + 1) % every == 0]
