@@ -17,7 +17,7 @@ from aiohttp import web
 
 from ..dispatch.router import Router
 from ..journal import Journal, context_id
-from ..offload import off_loop
+from ..offload import off_loop, off_loop_quietly
 from ..wire import auth, encode, errors
 from ..wire.errors import ApiError
 from ..wire.faultspec import parse as parse_faults
@@ -111,7 +111,7 @@ class Control:
         data = await self._body(request)
         source = request.query.get("name", f"scenario for context {context}")
         try:
-            factory = await off_loop(self.load_scenario, data, source)
+            factory = await off_loop_quietly(self.load_scenario, data, source)
         except ValueError as exc:
             raise errors.invalid_argument(str(exc)) from None
         dropped = self.router.use(context, factory, source, weight=len(data))
@@ -134,7 +134,7 @@ class Control:
             if not isinstance(document, dict):
                 raise TypeError("the body is a JSON object")
             name = str(document.get("name") or "inline cassette")
-            factory = await off_loop(self.choose_cassette, document)
+            factory = await off_loop_quietly(self.choose_cassette, document)
         except (ValueError, KeyError, TypeError) as exc:
             raise errors.invalid_argument(f"Cannot use that cassette: {exc}") from None
         self.router.use(context, factory, f"cassette {name}", weight=len(data) if "cassette" in document else 0)

@@ -14,7 +14,7 @@ from aiohttp import web
 from ..backends.base import Reply
 from ..dispatch.router import Router
 from ..journal import Journal, context_id, failed, tracing
-from ..offload import HEAVY_BYTES, no_collection, off_loop
+from ..offload import HEAVY_BYTES, off_loop_quietly
 from ..settings import Settings
 from ..wire import auth, encode, errors, routes, validate
 from ..wire.call import Call, Operation, Target
@@ -118,7 +118,7 @@ class Api:
         data = await read_body(request, self.settings.max_body_bytes, self.settings.body_timeout)
         strict = not (self.settings.lenient or recorded)  # a recording replays what the real service accepted
         if len(data) > HEAVY_BYTES:
-            body = await off_loop(self._decode_quietly, target, data, model, context, strict)
+            body = await off_loop_quietly(self._decode, target, data, model, context, strict)
         else:
             body = self._decode(target, data, model, context, strict)
         return Call(
@@ -135,12 +135,6 @@ class Api:
             caller.token,
             request.headers.get("x-goog-user-project") if target.flavour is Flavour.VERTEX else None,
         )
-
-    def _decode_quietly(
-        self, target: Target, data: bytes, model: ModelInfo, context: str, strict: bool
-    ) -> dict[str, Any]:
-        with no_collection():
-            return self._decode(target, data, model, context, strict)
 
     def _decode(self, target: Target, data: bytes, model: ModelInfo, context: str, strict: bool) -> dict[str, Any]:
         """Parse and validate: a pure function of the body, so large bodies go to a worker thread."""

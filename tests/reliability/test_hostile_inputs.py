@@ -14,7 +14,7 @@ About a third of the API inputs go to Vertex AI's routes (a project with a beare
 mode with an ``AQ.`` key; oversized batches become ``predict`` calls there), where an envelope must be
 Vertex AI's, never one with the Developer API's traits.
 
-``GEMINI_HOSTILE_INPUTS`` sets the count (default 200; the deep run is 10000 or more).
+``GEMINI_HOSTILE_INPUTS`` sets the count (default 120; the deep run is 10000 or more).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from reliability_support import (
     vertex_serving,
 )
 
-COUNT = int(os.environ.get("GEMINI_HOSTILE_INPUTS", "200"))
+COUNT = int(os.environ.get("GEMINI_HOSTILE_INPUTS", "120"))
 FREEZE_MS = 1000
 EVIL_PATTERNS = ["(a+)+b", "(a|aa)+$", "(.*a){20}", "^(\\w+\\s?)*$", "(?=a)a", "(a)\\1", "((a{1000}){1000}){1000}", "["]
 JSON_TYPE = ("Content-Type", "application/json")

@@ -5,7 +5,7 @@ any answer, history or journal entry reaching the wrong session is caught.
 Half the sessions are Vertex AI clients: a quarter on a project with a bearer token of their own, a
 quarter in express mode with an ``AQ.`` key of their own; their journals must hold Vertex AI calls.
 
-``GEMINI_LOAD_SESSIONS`` (default 256) and ``GEMINI_LOAD_TURNS`` (default 4) make it bigger.
+``GEMINI_LOAD_SESSIONS`` (default 128) and ``GEMINI_LOAD_TURNS`` (default 4) make it bigger.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from reliability_support import (
 
 from emulator import EmulatorThread
 
-SESSIONS = int(os.environ.get("GEMINI_LOAD_SESSIONS", "256"))
+SESSIONS = int(os.environ.get("GEMINI_LOAD_SESSIONS", "128"))
 TURNS = int(os.environ.get("GEMINI_LOAD_TURNS", "4"))
 
 
