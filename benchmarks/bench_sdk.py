@@ -48,11 +48,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,18 @@ class Figures:
     def best_ms(self) -> float:
         return min(self.rounds_ms)
 
+    @contextlib.contextmanager
+    def round(self, server: bs.Server, calls: int) -> Iterator[None]:
+        """Times one round of ``calls`` calls against ``server``: wall time, its CPU and this process's."""
+        cpu0, client0 = server.cpu_seconds(), time.process_time()
+        started = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - started
+        self.cpu += server.cpu_seconds() - cpu0
+        self.client_cpu += time.process_time() - client0
+        self.rounds_ms.append(elapsed / calls * 1e3)
+        self.calls += calls
+
     @property
     def cpu_ms_per_call(self) -> float:
         return self.cpu / self.calls * 1e3 if self.calls else float("nan")
@@ -187,16 +200,9 @@ def measure_sync(
     for i in range(rounds):
         for server in order(servers, i):
             ready = op.prepare(clients[server.kind], calls)
-            cpu0, client0 = server.cpu_seconds(), time.process_time()
-            started = time.perf_counter()
-            for call in ready:
-                call()
-            elapsed = time.perf_counter() - started
-            fig = figures[server.kind]
-            fig.cpu += server.cpu_seconds() - cpu0
-            fig.client_cpu += time.process_time() - client0
-            fig.rounds_ms.append(elapsed / calls * 1e3)
-            fig.calls += calls
+            with figures[server.kind].round(server, calls):
+                for call in ready:
+                    call()
     return figures
 
 
@@ -224,15 +230,8 @@ async def measure_async(
         await batch(clients[server.kind], warmup)
     for i in range(rounds):
         for server in order(servers, i):
-            cpu0, client0 = server.cpu_seconds(), time.process_time()
-            started = time.perf_counter()
-            await batch(clients[server.kind], calls)
-            elapsed = time.perf_counter() - started
-            fig = figures[server.kind]
-            fig.cpu += server.cpu_seconds() - cpu0
-            fig.client_cpu += time.process_time() - client0
-            fig.rounds_ms.append(elapsed / calls * 1e3)
-            fig.calls += calls
+            with figures[server.kind].round(server, calls):
+                await batch(clients[server.kind], calls)
     for client in clients.values():
         await client.aio.aclose()
     return figures

@@ -36,7 +36,7 @@ async def off_loop_quietly(function: Callable[P, T], *args: P.args, **kwargs: P.
 
     Such work spends most of its time in C calls that hold the GIL throughout (a JSON parser, a
     pydantic validation); a collection inside one lengthens the loop's wait by the whole heap's walk:
-    a 1 MB scenario of 8,000 rules validates in 90 ms without collections, 160 ms with them."""
+    a 1 MB scenario of 8,000 rules parses and validates in 90-100 ms without collections, 160-175 ms with them."""
     return await off_loop(_quietly, functools.partial(function, *args, **kwargs))
 
 
